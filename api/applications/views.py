@@ -1,0 +1,29 @@
+from __future__ import annotations
+
+import re
+
+from fastapi import APIRouter, Depends, Header, Path, Response
+
+from api.applications.models import ApplicationCreate
+from api.exceptions import InvalidInput
+from api.deps import application_service
+
+router = APIRouter(prefix="/applications", tags=["applications"])
+
+
+@router.post("", status_code=201)
+def create(req: ApplicationCreate, response: Response, idempotency_key: str | None = Header(default=None, max_length=64), svc=Depends(application_service)):
+    """提交申请：保存需办事项和合并后的一张表，按部门拆分(一键分办)。重试时带同一个 Idempotency-Key 不会重复提交。"""
+    if idempotency_key and not req.idempotency_key:
+        if not re.fullmatch(r"[A-Za-z0-9_.:-]{1,64}", idempotency_key):
+            raise InvalidInput("Idempotency-Key 只能包含字母、数字和 _.:-，最长64位。", "Invalid Idempotency-Key header.")
+        req = req.model_copy(update={"idempotency_key": idempotency_key})
+    app, created = svc.create(req)
+    if not created:
+        response.status_code = 200
+    return app
+
+
+@router.get("/{app_id}")
+def get(app_id: str = Path(max_length=64), svc=Depends(application_service)):
+    return svc.get(app_id)

@@ -1,0 +1,58 @@
+"""Application factory.  Nothing heavy happens at import time: the catalog, the
+rules engine, the FAQ index and the database are opened in the lifespan."""
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from api import exceptions
+from api.settings import Settings, get_settings
+
+
+def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI:
+    settings = settings or get_settings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        from api.applications.service import ApplicationService
+        from api.catalog.service import CatalogService
+        from api.intake.service import IntakeService
+
+        catalog = CatalogService.load(settings.data_dir)
+        app.state.settings = settings
+        app.state.catalog = catalog
+        app.state.intake = IntakeService(catalog.catalog)
+        app.state.applications = ApplicationService(settings.sqlalchemy_url, app.state.intake)
+        if faq_service is not None:
+            app.state.faq = faq_service
+        else:
+            from api.faq.service import FaqService
+
+            app.state.faq = FaqService.from_settings(settings, catalog.catalog)
+        try:
+            yield
+        finally:
+            app.state.faq.close()
+            app.state.applications.close()
+
+    app = FastAPI(
+        title="daoban 一照通行 智能导办",
+        version="0.1.0",
+        description="Permit catalog, rules engine, FAQ search and applications for 5 regions.",
+        lifespan=lifespan,
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+    )
+    exceptions.install(app)
+
+    from api.applications.views import router as applications_router
+    from api.catalog.views import router as catalog_router
+    from api.faq.views import pages as faq_pages
+    from api.faq.views import router as faq_router
+    from api.intake.views import router as intake_router
+
+    for router in (catalog_router, intake_router, faq_router, applications_router):
+        app.include_router(router, prefix="/api/v1")
+    app.include_router(faq_pages)
+    return app

@@ -1,0 +1,56 @@
+"""Load and index the YAML catalog (items, regions, industries, fields, sources)."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from knowledge_base.catalog.models import FormField, Item, Region, Source
+from knowledge_base.catalog.industries import Industry
+
+
+@dataclass
+class Catalog:
+    items: dict[str, Item]
+    regions: dict[str, Region]
+    industries: dict[str, Industry]
+    fields: dict[str, FormField]
+    sources: dict[str, Source]
+    root: Path | None = None
+    _region_items: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
+
+    def source(self, item: Item | Region, key: str) -> Source | None:
+        return item.sources.get(key) or self.sources.get(key)
+
+    def region_item(self, region: str | None, code: str):
+        """The region's own listing of an item (local name, department), or None."""
+        if region not in self.regions:
+            return None
+        if region not in self._region_items:
+            self._region_items[region] = {ri.code: ri for ri in self.regions[region].items}
+        return self._region_items[region].get(code)
+
+
+def _read(path: Path):
+    with path.open(encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def load_catalog(data_dir: Path | str) -> Catalog:
+    root = Path(data_dir) / "catalog"
+    items = {}
+    for path in sorted((root / "items").glob("*.yaml")):
+        item = Item.model_validate(_read(path))
+        items[item.code] = item
+    regions = {}
+    for path in sorted((root / "regions").glob("*.yaml")):
+        region = Region.model_validate(_read(path))
+        regions[region.code] = region
+    industries = {}
+    for raw in _read(root / "industries.yaml")["activities"]:
+        ind = Industry.model_validate(raw)
+        industries[ind.key] = ind
+    fields = {k: FormField.model_validate(v) for k, v in (_read(root / "fields.yaml") or {}).items()}
+    sources = {k: Source.model_validate(v) for k, v in (_read(root / "sources.yaml") or {}).items()}
+    return Catalog(items=items, regions=regions, industries=industries, fields=fields, sources=sources, root=root)

@@ -1,0 +1,378 @@
+"""FAQ entries: generated from the catalog (jinja2 templates over each item's
+structured facts, one entry per item and contract topic) plus curated entries
+from ``data/faq/curated.yaml`` for what no single item answers.
+
+A generated answer is rendered from the item's facts with their sources, so it
+cannot drift from the catalog.  A curated entry may ``overrides:`` a generated
+one; the generated entry is then kept (visible to maintainers, ``overridden_by``
+set) but not indexed, and its question wordings are indexed for the curated one.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from functools import lru_cache
+from pathlib import Path
+from typing import Any, Iterable, Literal
+
+import yaml
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from pydantic import BaseModel, Field
+
+TOPICS: tuple[str, ...] = (
+    "scope", "conditions", "materials", "time_limit", "fee", "validity",
+    "department", "process", "commitment", "change", "general",
+)
+TOPIC_LABELS: dict[str, str] = {
+    "scope": "适用范围", "conditions": "条件", "materials": "材料", "time_limit": "办理时限",
+    "fee": "收费", "validity": "有效期", "department": "办理部门", "process": "流程",
+    "commitment": "告知承诺/容缺", "change": "变更注销", "general": "通用",
+}
+KIND_LABELS = {"permit": "许可", "filing": "备案", "registration": "登记", "startup": "企业开办"}
+UNIT_LABELS = {"working_days": "个工作日", "days": "日", "immediate": "即办"}
+INFERRED_NOTE = "以窗口核实为准"
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+
+Origin = Literal["generated", "curated", "maintainer"]
+
+
+class FaqEntry(BaseModel):
+    id: str
+    item_code: str | None = None
+    topic: str
+    question: str
+    paraphrases: list[str] = Field(default_factory=list)
+    answer: str
+    sources: list[str] = Field(default_factory=list)
+    inferred: bool = False
+    origin: Origin = "generated"
+    region: str | None = None  # curated entry that only applies to one region
+    overrides: str | None = None  # curated: id of the generated entry it replaces
+    overridden_by: str | None = None  # generated: the curated entry replacing it
+    retired: bool = False
+
+    def texts(self) -> list[str]:
+        """Every wording indexed for this entry (canonical question first)."""
+        seen: dict[str, None] = {}
+        for t in [self.question, *self.paraphrases]:
+            t = normalize_text(t)
+            if t:
+                seen.setdefault(t, None)
+        return list(seen)
+
+    @property
+    def active(self) -> bool:
+        return not self.retired and self.overridden_by is None
+
+    def content_hash(self) -> str:
+        payload = json.dumps(
+            [self.id, self.item_code, self.topic, self.texts(), self.answer, self.sources, self.region],
+            ensure_ascii=False,
+        )
+        return hashlib.sha1(payload.encode("utf-8")).hexdigest()[:16]
+
+
+def normalize_text(text: str) -> str:
+    return re.sub(r"\s+", " ", (text or "").strip())
+
+
+# --------------------------------------------------------------------------- catalog
+
+
+class _MiniCatalog:
+    """Fallback with the loader's attribute names (items, sources, regions, source())."""
+
+    def __init__(self, items, sources, regions):
+        self.items, self.sources, self.regions, self.fields = items, sources, regions, {}
+
+    def source(self, item, key):
+        return item.sources.get(key) or self.sources.get(key)
+
+
+def load_catalog_any(data_dir: Path | str):
+    """The lead's ``load_catalog`` when it works, else items/sources/regions read here."""
+    data_dir = Path(data_dir)
+    try:
+        from knowledge_base.catalog.loader import load_catalog
+
+        return load_catalog(data_dir)
+    except Exception:  # noqa: BLE001 - loader missing or a file still being written
+        pass
+    from knowledge_base.catalog.models import Item, Region, Source
+
+    root = data_dir / "catalog"
+    items, regions = {}, {}
+    for path in sorted((root / "items").glob("*.yaml")):
+        try:
+            item = Item.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception:  # noqa: BLE001 - skip an item that is being edited
+            continue
+        items[item.code] = item
+    for path in sorted((root / "regions").glob("*.yaml")):
+        try:
+            region = Region.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
+        except Exception:  # noqa: BLE001
+            continue
+        regions[region.code] = region
+    sources = {}
+    src_path = root / "sources.yaml"
+    if src_path.exists():
+        for key, raw in (yaml.safe_load(src_path.read_text(encoding="utf-8")) or {}).items():
+            try:
+                sources[key] = Source.model_validate(raw)
+            except Exception:  # noqa: BLE001 - a malformed row must not hide the rest
+                if isinstance(raw, dict) and raw.get("title"):
+                    sources[key] = Source(title=str(raw["title"]))
+    return _MiniCatalog(items, sources, regions)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _fact_text(fact) -> str:
+    if fact is None:
+        return ""
+    text = fact.text.rstrip()
+    return f"{text}【推断，{INFERRED_NOTE}】" if getattr(fact, "inferred", False) else text
+
+
+@lru_cache(maxsize=1)
+def _env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(str(TEMPLATES_DIR)),
+        undefined=StrictUndefined,
+        autoescape=False,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=False,
+    )
+    env.filters["fact"] = _fact_text
+    return env
+
+
+@lru_cache(maxsize=1)
+def question_templates() -> dict[str, list[str]]:
+    return yaml.safe_load((TEMPLATES_DIR / "questions.yaml").read_text(encoding="utf-8"))
+
+
+def _short_names(name: str) -> list[str]:
+    out = [name]
+    base = re.sub(r"[（(][^）)]*[）)]", "", name).strip()
+    if base and base != name:
+        out.append(base)
+    for suffix in ("证书", "许可证", "证"):
+        if base.endswith(suffix) and len(base) - len(suffix) >= 3:
+            out.append(base[: -len(suffix)])
+            break
+    return out
+
+
+def name_variants(item, catalog=None) -> list[str]:
+    names = _short_names(item.name) + list(item.aliases)
+    if catalog is not None:
+        for region in getattr(catalog, "regions", {}).values():
+            for ri in region.items:
+                if ri.code == item.code and ri.local_name:
+                    names.append(ri.local_name)
+    seen: dict[str, None] = {}
+    for n in names:
+        n = n.strip()
+        if n:
+            seen.setdefault(n, None)
+    return list(seen)
+
+
+def _topic_facts(item, topic: str) -> list | None:
+    """The facts an answer on ``topic`` is built from, or None when the item has none."""
+    if topic == "scope":
+        return [*item.triggers, *item.exemptions, *item.legal_basis]
+    if topic == "conditions":
+        return [f for facts in item.conditions.values() for f in facts] or None
+    if topic == "materials":
+        return list(item.materials) or None
+    if topic == "time_limit":
+        return [item.time_limit]
+    if topic == "department":
+        return list(item.legal_basis[:1])
+    if topic == "process":
+        return list(item.process) or None
+    if topic in ("fee", "validity", "commitment", "change"):
+        fact = getattr(item, topic)
+        if fact is None:
+            return None
+        extra = [item.change] if topic == "validity" and item.change else []
+        extra += [item.mode_note] if topic == "commitment" and item.mode_note else []
+        return [fact, *extra]
+    return None
+
+
+def _source_titles(catalog, item, facts: Iterable) -> list[str]:
+    titles: dict[str, None] = {}
+    for f in facts:
+        for key in getattr(f, "src", []) or []:
+            src = catalog.source(item, key) if catalog is not None else None
+            title = src.title if src is not None else key
+            if src is not None and src.ref and src.kind in ("seed", "guide", "secondary"):
+                pass
+            titles.setdefault(title, None)
+    return list(titles)
+
+
+def render_answer(item, topic: str, catalog, *, region_note: str | None = None) -> tuple[str, list[str], bool] | None:
+    facts = _topic_facts(item, topic)
+    if facts is None:
+        return None
+    inferred = any(getattr(f, "inferred", False) for f in facts)
+    sources = _source_titles(catalog, item, facts)
+    ctx: dict[str, Any] = {
+        "item": item,
+        "name": item.name,
+        "kind_label": KIND_LABELS.get(item.kind, item.kind),
+        "mode_label": _mode_label(item.mode),
+        "triggers": item.triggers,
+        "exemptions": item.exemptions,
+        "legal_basis": item.legal_basis,
+        "conditions": [(g, fs) for g, fs in item.conditions.items() if fs],
+        "materials": item.materials,
+        "tl": item.time_limit,
+        "unit_label": UNIT_LABELS.get(item.time_limit.unit, ""),
+        "inferred": inferred,
+        "sources": sources,
+        "region_note": region_note,
+    }
+    text = _env().get_template(f"{topic}.j2").render(**ctx)
+    text = re.sub(r"\n{2,}", "\n", text).strip()
+    return text, sources, inferred
+
+
+def _mode_label(mode: str) -> str:
+    try:
+        from knowledge_base.catalog.models import MODE_LABELS
+
+        return MODE_LABELS.get(mode, mode)
+    except Exception:  # noqa: BLE001
+        return mode
+
+
+def _paraphrases(item, topic: str, catalog) -> tuple[str, list[str]]:
+    """Canonical question and wordings: every template with the official name, and
+    each name variant (short name, aliases, local names) rotated across templates
+    so every variant appears in at least two wordings."""
+    templates = question_templates().get(topic) or []
+    names = name_variants(item, catalog)
+    out: list[str] = []
+    for i, tpl in enumerate(templates):
+        out.append(tpl.format(n=item.name))
+        if len(names) > 1:
+            others = names[1:]
+            out.append(tpl.format(n=others[i % len(others)]))
+            if len(others) > len(templates) // 2:
+                out.append(tpl.format(n=others[(i + len(templates)) % len(others)]))
+    for n in names[1:]:  # every variant with the canonical wording too
+        out.append(templates[0].format(n=n))
+    question = templates[0].format(n=item.name)
+    seen: dict[str, None] = {}
+    for t in out:
+        if t != question:
+            seen.setdefault(t, None)
+    return question, list(seen)
+
+
+def generate_entries(catalog) -> list[FaqEntry]:
+    entries: list[FaqEntry] = []
+    for code in sorted(catalog.items):
+        item = catalog.items[code]
+        for topic in TOPICS:
+            if topic == "general":
+                continue
+            rendered = render_answer(item, topic, catalog)
+            if rendered is None:
+                continue
+            answer, sources, inferred = rendered
+            question, paraphrases = _paraphrases(item, topic, catalog)
+            entries.append(FaqEntry(
+                id=f"{code}.{topic}", item_code=code, topic=topic, question=question,
+                paraphrases=paraphrases, answer=answer, sources=sources, inferred=inferred,
+                origin="generated",
+            ))
+    return entries
+
+
+def region_note(catalog, region: str | None, item_code: str | None, topic: str) -> str | None:
+    """What the region's own list says about an item (local name, department, promise)."""
+    if not region or not item_code or catalog is None:
+        return None
+    regions = getattr(catalog, "regions", {}) or {}
+    reg = regions.get(region)
+    if reg is None:
+        return None
+    ri = next((r for r in reg.items if r.code == item_code), None)
+    if ri is None:
+        return None
+    parts = []
+    if ri.local_name:
+        parts.append(f"当地事项名称为「{ri.local_name}」")
+    if ri.department:
+        parts.append(f"由{ri.department}办理")
+    if ri.promised_days is not None and topic in ("time_limit", "process", "scope"):
+        parts.append(f"承诺{ri.promised_days}个工作日内办结")
+    if ri.note:
+        parts.append(ri.note.rstrip("。"))
+    if not parts:
+        return None
+    return f"{reg.name}：" + "，".join(parts) + "。"
+
+
+# --------------------------------------------------------------------------- curated
+
+
+def load_curated(path: Path | str) -> list[FaqEntry]:
+    path = Path(path)
+    if not path.exists():
+        return []
+    raw = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out = []
+    for row in raw.get("entries", []):
+        row = dict(row)
+        row.setdefault("origin", "curated")
+        row["answer"] = normalize_answer(row.get("answer", ""))
+        entry = FaqEntry.model_validate(row)
+        if entry.topic not in TOPICS:
+            raise ValueError(f"{path}: entry {entry.id}: unknown topic {entry.topic!r}")
+        if entry.inferred and INFERRED_NOTE not in entry.answer:
+            entry.answer += f"（部分内容为推断，{INFERRED_NOTE}。）"
+        if entry.sources and "来源：" not in entry.answer:
+            entry.answer += "\n来源：" + "；".join(entry.sources)
+        out.append(entry)
+    return out
+
+
+def normalize_answer(text: str) -> str:
+    return "\n".join(line.rstrip() for line in (text or "").strip().splitlines())
+
+
+def merge_entries(generated: list[FaqEntry], curated: list[FaqEntry], edits: Iterable[FaqEntry] = ()) -> list[FaqEntry]:
+    """generated ← curated.yaml ← maintainer edits (database), by id.  Overrides mark
+    the generated entry and move its wordings to the overriding entry."""
+    by_id: dict[str, FaqEntry] = {e.id: e.model_copy(deep=True) for e in generated}
+    for e in [*curated, *edits]:
+        prev = by_id.get(e.id)
+        if prev is not None and prev.origin == "generated" and e.origin != "generated":
+            # a curated entry using a generated id replaces it in place
+            e = e.model_copy(update={"overrides": e.overrides or None})
+        by_id[e.id] = e.model_copy(deep=True)
+    for e in list(by_id.values()):
+        if e.overrides and e.overrides in by_id and e.active:
+            target = by_id[e.overrides]
+            target.overridden_by = e.id
+            extra = [t for t in target.texts() if t not in e.texts()]
+            e.paraphrases = [*e.paraphrases, *extra]
+            if e.item_code is None:
+                e.item_code = target.item_code
+    return sorted(by_id.values(), key=lambda e: (e.origin != "curated", e.id))
+
+
+def build_entries(catalog, data_dir: Path | str, edits: Iterable[FaqEntry] = ()) -> list[FaqEntry]:
+    curated = load_curated(Path(data_dir) / "faq" / "curated.yaml")
+    return merge_entries(generate_entries(catalog), curated, edits)

@@ -1,0 +1,585 @@
+"""The FAQ search index: every wording of every active entry is one vector in a
+FAISS inner-product index (max-pooled per entry), plus a jieba BM25 index over
+the entries, plus the calibration that decides ``answered``.
+
+On disk (``settings.index_dir``)::
+
+    CURRENT                 name of the live build (replaced atomically)
+    builds/<stamp>/         meta.json, vectors.npy, faiss.index, calibration.json
+
+A build reuses the vectors of unchanged wordings from the live build (content
+hash per text and per entry), so editing one entry re-embeds only its wordings.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import re
+import shutil
+import tempfile
+import threading
+import time
+from collections import Counter, OrderedDict
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Iterable, Literal
+
+import numpy as np
+
+from knowledge_base.faq.entries import FaqEntry, name_variants
+
+Method = Literal["hybrid", "dense", "bm25"]
+FORMAT_VERSION = 2
+_STOP = set(
+    "的 了 吗 呢 啊 吧 呀 嘛 么 我 我们 你 您 他 她 它 请问 请 问下 问一下 一下 这个 那个 这 那 在 是 有 就 都 也 和 与 及 或 还 还是"
+    " 想 想要 打算 准备 一个 个 可以 能 会 吧 哦 呗 啦 咋 给 把 被 让 对 上 下 里 中 等 之 其".split()
+)
+_PUNCT = re.compile(r"[\s\W_]+", re.UNICODE)
+
+
+# --------------------------------------------------------------------------- tokenizer
+
+_jieba_lock = threading.Lock()
+_jieba_words: set[str] = set()
+
+
+def _jieba():
+    import logging
+
+    import jieba
+
+    jieba.setLogLevel(logging.WARNING)
+    return jieba
+
+
+def add_words(words: Iterable[str]) -> None:
+    jb = _jieba()
+    with _jieba_lock:
+        for w in words:
+            w = w.strip()
+            if 2 <= len(w) <= 12 and w not in _jieba_words and not re.search(r"[\s（）()]", w):
+                jb.add_word(w, freq=20000)
+                _jieba_words.add(w)
+
+
+def tokenize(text: str) -> list[str]:
+    jb = _jieba()
+    out = []
+    for tok in jb.lcut_for_search(text.lower()):
+        tok = tok.strip()
+        if not tok or _PUNCT.fullmatch(tok) or tok in _STOP:
+            continue
+        out.append(tok)
+    return out
+
+
+class BM25:
+    """Okapi BM25 with postings (fast enough for every query on every entry)."""
+
+    def __init__(self, docs: list[list[str]], k1: float = 1.2, b: float = 0.75):
+        self.n = len(docs)
+        lens = np.array([len(d) for d in docs], dtype=np.float32)
+        avg = float(lens.mean()) if self.n else 1.0
+        df: Counter = Counter()
+        for d in docs:
+            df.update(set(d))
+        self.idf = {t: math.log(1 + (self.n - f + 0.5) / (f + 0.5)) for t, f in df.items()}
+        self.max_idf = math.log(1 + (self.n + 0.5) / 0.5) if self.n else 1.0
+        post: dict[str, tuple[list[int], list[float]]] = {}
+        for i, d in enumerate(docs):
+            norm = k1 * (1 - b + b * lens[i] / avg)
+            for t, tf in Counter(d).items():
+                w = self.idf[t] * tf * (k1 + 1) / (tf + norm)
+                ids, ws = post.setdefault(t, ([], []))
+                ids.append(i)
+                ws.append(w)
+        self.postings = {t: (np.array(i, dtype=np.int32), np.array(w, dtype=np.float32)) for t, (i, w) in post.items()}
+
+    def scores(self, tokens: list[str]) -> np.ndarray:
+        s = np.zeros(self.n, dtype=np.float32)
+        for t in set(tokens):
+            p = self.postings.get(t)
+            if p is not None:
+                s[p[0]] += p[1]
+        return s
+
+    def coverage(self, tokens: list[str]) -> float:
+        """idf-weighted share of the question's words the base knows at all."""
+        toks = set(tokens)
+        if not toks:
+            return 0.0
+        known = sum(self.idf[t] for t in toks if t in self.idf)
+        total = known + sum(self.max_idf for t in toks if t not in self.idf)
+        return known / total if total else 0.0
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Hit:
+    id: str
+    question: str
+    answer: str
+    item_code: str | None
+    topic: str
+    score: float
+    dense: float = 0.0
+    lexical: float = 0.0
+    matched: str = ""  # the indexed wording closest to the question
+    sources: list[str] = field(default_factory=list)
+    origin: str = "generated"
+
+    def public(self) -> dict:
+        return {"id": self.id, "question": self.question, "answer": self.answer, "item_code": self.item_code,
+                "topic": self.topic, "score": round(float(self.score), 4)}
+
+
+@dataclass
+class SearchResult:
+    answered: bool
+    hits: list[Hit]
+    reason: str  # why answered / not answered (for the query log)
+    method: str
+    features: dict = field(default_factory=dict)
+
+
+DEFAULT_CALIBRATION = {
+    "alpha": 0.05,  # weight of the normalized BM25 score in the hybrid score
+    "hybrid": {"score": 0.9, "coverage": 0.5, "margin": 0.0},
+    "dense": {"score": 0.9, "coverage": 0.5, "margin": 0.0},
+    "bm25": {"score": 5.0, "coverage": 0.0, "margin": 0.0},
+    "calibrated": False,
+}
+
+
+# --------------------------------------------------------------------------- index
+
+
+class FaqIndex:
+    def __init__(self, entries: list[FaqEntry], texts: list[str], text_entry: np.ndarray, vectors: np.ndarray,
+                 embedder, calibration: dict | None = None, path: Path | None = None, meta: dict | None = None):
+        import faiss
+
+        self.entries = entries
+        self.by_id = {e.id: i for i, e in enumerate(entries)}
+        self.texts = texts
+        self.text_entry = text_entry.astype(np.int64)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.embedder = embedder
+        self.path = path
+        self.meta = meta or {}
+        self.calibration = json.loads(json.dumps(calibration or DEFAULT_CALIBRATION))
+        self.faiss = faiss.IndexFlatIP(self.vectors.shape[1] if self.vectors.size else getattr(embedder, "dim", 384))
+        if len(self.vectors):
+            self.faiss.add(self.vectors)
+        words = []
+        for e in entries:
+            words.append(e.item_code or "")
+        add_words(self._lexicon())
+        self.bm25 = BM25([self._doc_tokens(e) for e in entries])
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._cache_lock = threading.Lock()
+        self.cache_size = 512
+
+    # ---- lexical side
+
+    def _lexicon(self) -> list[str]:
+        out: list[str] = []
+        for e in self.entries:
+            out.extend(self.meta.get("names", {}).get(e.item_code or "", []))
+        return out
+
+    @staticmethod
+    def _doc_tokens(e: FaqEntry) -> list[str]:
+        toks: list[str] = []
+        for t in e.texts():
+            toks.extend(tokenize(t))
+        return toks
+
+    # ---- search
+
+    def _query_vector(self, q: str, use_cache: bool = True) -> np.ndarray:
+        if use_cache:
+            with self._cache_lock:
+                v = self._cache.get(q)
+                if v is not None:
+                    self._cache.move_to_end(q)
+                    return v
+        v = np.asarray(self.embedder.encode_query(q), dtype=np.float32)
+        if use_cache:
+            with self._cache_lock:
+                self._cache[q] = v
+                while len(self._cache) > self.cache_size:
+                    self._cache.popitem(last=False)
+        return v
+
+    def _dense_scores(self, qv: np.ndarray, k: int = 256) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry: max cosine over its wordings among the FAISS top-k (entries
+        outside the top-k get the k-th score, a lower bound), and the best wording."""
+        n_e = len(self.entries)
+        dense = np.zeros(n_e, dtype=np.float32)
+        best_text = np.full(n_e, -1, dtype=np.int64)
+        if not len(self.vectors):
+            return dense, best_text
+        k = min(k, len(self.vectors))
+        sims, ids = self.faiss.search(qv.reshape(1, -1), k)
+        sims, ids = sims[0], ids[0]
+        dense[:] = sims[-1]
+        ents = self.text_entry[ids]
+        # first occurrence of each entry in descending order is its max
+        _, first = np.unique(ents, return_index=True)
+        dense[ents[first]] = sims[first]
+        best_text[ents[first]] = ids[first]
+        return dense, best_text
+
+    def search(self, q: str, k: int = 5, *, method: Method = "hybrid", region: str | None = None,
+               threshold: float | None = None, use_cache: bool = True) -> SearchResult:
+        q = re.sub(r"\s+", " ", (q or "").strip())
+        if not q or not self.entries:
+            return SearchResult(False, [], "empty", method)
+        cal = self.calibration
+        params = dict(cal.get(method) or DEFAULT_CALIBRATION[method])
+        if threshold is not None:
+            params["score"] = float(threshold)
+        toks = tokenize(q)
+        lex = self.bm25.scores(toks)
+        coverage = self.bm25.coverage(toks)
+        if method == "bm25":
+            score = lex.copy()
+            dense = np.zeros_like(lex)
+            best_text = np.full(len(self.entries), -1)
+        else:
+            qv = self._query_vector(q, use_cache)
+            dense, best_text = self._dense_scores(qv)
+            if method == "hybrid":
+                top = float(lex.max()) if lex.size else 0.0
+                rel = lex / top if top > 0 else np.zeros_like(lex)
+                score = dense + float(cal.get("alpha", 0.05)) * rel
+            else:
+                score = dense.copy()
+        if region:
+            for i, e in enumerate(self.entries):
+                if e.region and e.region != region:
+                    score[i] = -1e9
+        k = max(1, min(int(k), len(self.entries)))
+        order = np.argsort(-score, kind="stable")[:k]
+        hits = []
+        for i in order:
+            e = self.entries[int(i)]
+            bt = int(best_text[i]) if best_text[i] >= 0 else -1
+            hits.append(Hit(
+                id=e.id, question=e.question, answer=e.answer, item_code=e.item_code, topic=e.topic,
+                score=float(score[i]), dense=float(dense[i]), lexical=float(lex[i]),
+                matched=self.texts[bt] if bt >= 0 else "", sources=list(e.sources), origin=e.origin,
+            ))
+        top_score = hits[0].score
+        top_dense = hits[0].dense if method != "bm25" else top_score
+        margin = top_score - hits[1].score if len(hits) > 1 else top_score
+        gate = top_dense if method != "bm25" else top_score
+        feats = {"score": top_score, "dense": top_dense, "coverage": coverage, "margin": margin,
+                 "lexical": hits[0].lexical}
+        if gate < params["score"]:
+            return SearchResult(False, hits, f"score {gate:.3f} < {params['score']:.3f}", method, feats)
+        if coverage < params.get("coverage", 0.0):
+            return SearchResult(False, hits, f"coverage {coverage:.2f} < {params['coverage']:.2f}", method, feats)
+        if margin < params.get("margin", 0.0):
+            return SearchResult(False, hits, f"margin {margin:.3f} < {params['margin']:.3f}", method, feats)
+        return SearchResult(True, hits, "ok", method, feats)
+
+    # ---- persistence
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.entries)
+
+    def save_calibration(self, calibration: dict) -> None:
+        self.calibration = calibration
+        if self.path is not None:
+            _atomic_write_text(self.path / "calibration.json", json.dumps(calibration, indent=2, ensure_ascii=False))
+
+    @classmethod
+    def load(cls, index_dir: Path, embedder) -> "FaqIndex":
+        build = current_build(index_dir)
+        if build is None:
+            raise FileNotFoundError(f"no FAQ index built in {index_dir}")
+        meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise FileNotFoundError(f"FAQ index {build} has an old format; rebuild it")
+        if meta.get("embedder") != embedder.name:
+            raise FileNotFoundError(f"FAQ index {build} was built with {meta.get('embedder')}, not {embedder.name}")
+        entries = [FaqEntry.model_validate(e) for e in meta["entries"]]
+        vectors = np.load(build / "vectors.npy")
+        cal_path = build / "calibration.json"
+        cal = json.loads(cal_path.read_text(encoding="utf-8")) if cal_path.exists() else None
+        return cls(entries, meta["texts"], np.array(meta["text_entry"], dtype=np.int64), vectors, embedder, cal,
+                   path=build, meta=meta)
+
+
+# --------------------------------------------------------------------------- build
+
+
+def _text_key(embedder_name: str, text: str) -> str:
+    return hashlib.sha1(f"{embedder_name}\x00{text}".encode("utf-8")).hexdigest()[:20]
+
+
+def current_build(index_dir: Path) -> Path | None:
+    index_dir = Path(index_dir)
+    cur = index_dir / "CURRENT"
+    if not cur.exists():
+        return None
+    build = index_dir / "builds" / cur.read_text().strip()
+    return build if (build / "meta.json").exists() else None
+
+
+def _atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+@dataclass
+class BuildReport:
+    path: str
+    entries: int
+    generated: int
+    curated: int
+    overridden: int
+    texts: int
+    embedded: int
+    reused: int
+    changed_entries: int
+    seconds: float
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog=None, progress: bool = True,
+                calibration: dict | None = None, keep: int = 3, batch_size: int = 64) -> tuple[FaqIndex, BuildReport]:
+    """Embed the wordings of the active entries (reusing unchanged vectors), write a
+    new build directory, then switch ``CURRENT`` to it atomically."""
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+    all_entries = list(entries)
+    active = [e for e in all_entries if e.active]
+    texts: list[str] = []
+    text_entry: list[int] = []
+    for i, e in enumerate(active):
+        for t in e.texts():
+            texts.append(t)
+            text_entry.append(i)
+
+    # reuse vectors of the live build (same embedder) by text hash
+    old_vecs: dict[str, np.ndarray] = {}
+    old_hashes: dict[str, str] = {}
+    prev = current_build(index_dir)
+    prev_cal = None
+    if prev is not None:
+        try:
+            meta = json.loads((prev / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("embedder") == embedder.name and meta.get("format") == FORMAT_VERSION:
+                vecs = np.load(prev / "vectors.npy")
+                for key, row in zip(meta["text_keys"], vecs):
+                    old_vecs[key] = row
+                old_hashes = meta.get("entry_hashes", {})
+                if (prev / "calibration.json").exists():
+                    prev_cal = json.loads((prev / "calibration.json").read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - a broken previous build only costs re-embedding
+            old_vecs = {}
+    keys = [_text_key(embedder.name, t) for t in texts]
+    todo = [i for i, k in enumerate(keys) if k not in old_vecs]
+    dim = int(getattr(embedder, "dim", 384))
+    vectors = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in old_vecs:
+            vectors[i] = old_vecs[k]
+    if todo:
+        new = _encode_with_progress(embedder, [texts[i] for i in todo], progress, batch_size)
+        vectors[todo] = new
+    entry_hashes = {e.id: e.content_hash() for e in all_entries}
+    changed = sum(1 for e in active if old_hashes.get(e.id) != entry_hashes[e.id])
+
+    names = {}
+    if catalog is not None:
+        for code, item in getattr(catalog, "items", {}).items():
+            names[code] = name_variants(item, catalog)
+    meta = {
+        "format": FORMAT_VERSION,
+        "embedder": embedder.name,
+        "dim": dim,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "entries": [e.model_dump() for e in active],
+        "all_entries": [e.model_dump() for e in all_entries if not e.active],
+        "entry_hashes": entry_hashes,
+        "texts": texts,
+        "text_keys": keys,
+        "text_entry": text_entry,
+        "names": names,
+    }
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir / "builds"))
+    try:
+        np.save(tmp / "vectors.npy", vectors)
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        cal = calibration or prev_cal
+        if cal is not None:
+            (tmp / "calibration.json").write_text(json.dumps(cal, indent=2, ensure_ascii=False), encoding="utf-8")
+        final = index_dir / "builds" / stamp
+        os.replace(tmp, final)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _atomic_write_text(index_dir / "CURRENT", stamp + "\n")
+    _prune(index_dir, keep)
+    idx = FaqIndex(active, texts, np.array(text_entry), vectors, embedder, cal, path=final, meta=meta)
+    report = BuildReport(
+        path=str(final), entries=len(active),
+        generated=sum(1 for e in active if e.origin == "generated"),
+        curated=sum(1 for e in active if e.origin != "generated"),
+        overridden=sum(1 for e in all_entries if e.overridden_by),
+        texts=len(texts), embedded=len(todo), reused=len(texts) - len(todo), changed_entries=changed,
+        seconds=round(time.perf_counter() - t0, 2),
+    )
+    return idx, report
+
+
+def _encode_with_progress(embedder, texts: list[str], progress: bool, batch_size: int) -> np.ndarray:
+    if not progress:
+        return embedder.encode(texts, batch_size=batch_size)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]embedding FAQ wordings"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), transient=False) as bar:
+        task = bar.add_task("embed", total=len(texts))
+        return embedder.encode(texts, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
+
+
+def _prune(index_dir: Path, keep: int) -> None:
+    builds = sorted(p for p in (index_dir / "builds").iterdir() if p.is_dir() and not p.name.startswith("."))
+    live = current_build(index_dir)
+    for p in builds[:-keep] if keep > 0 else []:
+        if live is not None and p.resolve() == live.resolve():
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+    for p in (index_dir / "builds").glob(".tmp-*"):
+        if time.time() - p.stat().st_mtime > 3600:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+# --------------------------------------------------------------------------- evaluation & calibration
+
+
+def load_eval(path: Path) -> dict[str, dict[str, list]]:
+    """``{"calibration": {"in_scope": [(q, id)], "out_of_scope": [q]}, "test": {...}}``."""
+    import yaml
+
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    out = {}
+    for split in ("calibration", "test"):
+        part = raw.get(split) or {}
+        ins = [(r["q"], r["id"]) for r in part.get("in_scope", [])]
+        oos = [r["q"] if isinstance(r, dict) else r for r in part.get("out_of_scope", [])]
+        out[split] = {"in_scope": ins, "out_of_scope": oos}
+    return out
+
+
+def evaluate(index: FaqIndex, split: dict, method: Method = "hybrid", *, use_cache: bool = False) -> dict:
+    ins = [(q, eid) for q, eid in split["in_scope"] if eid in index.by_id]
+    skipped = len(split["in_scope"]) - len(ins)
+    h1 = h3 = ans_ok = ans_any = 0
+    lat = []
+    for q, eid in ins:
+        t = time.perf_counter()
+        r = index.search(q, k=3, method=method, use_cache=use_cache)
+        lat.append((time.perf_counter() - t) * 1000)
+        ids = [h.id for h in r.hits]
+        h1 += bool(ids and ids[0] == eid)
+        h3 += eid in ids[:3]
+        ans_any += r.answered
+        ans_ok += r.answered and ids[0] == eid
+    rej = 0
+    for q in split["out_of_scope"]:
+        t = time.perf_counter()
+        r = index.search(q, k=3, method=method, use_cache=use_cache)
+        lat.append((time.perf_counter() - t) * 1000)
+        rej += not r.answered
+    n, m = max(1, len(ins)), max(1, len(split["out_of_scope"]))
+    lat_sorted = sorted(lat) or [0.0]
+    return {
+        "method": method, "n_in_scope": len(ins), "n_skipped": skipped, "n_oos": len(split["out_of_scope"]),
+        "hit@1": h1 / n, "hit@3": h3 / n, "answered_correct": ans_ok / n, "answered_rate": ans_any / n,
+        "oos_rejection": rej / m,
+        "p50_ms": lat_sorted[len(lat_sorted) // 2], "p95_ms": lat_sorted[min(len(lat_sorted) - 1, int(len(lat_sorted) * 0.95))],
+    }
+
+
+def _features(index: FaqIndex, split: dict, method: Method) -> tuple[list, list]:
+    """(features, correct) for in-scope and features for OOS, with no gating."""
+    saved = index.calibration
+    index.calibration = {**saved, method: {"score": -1e9, "coverage": 0.0, "margin": -1e9}}
+    try:
+        ins = []
+        for q, eid in split["in_scope"]:
+            if eid not in index.by_id:
+                continue
+            r = index.search(q, k=2, method=method)
+            ins.append((r.features, r.hits[0].id == eid))
+        oos = [index.search(q, k=2, method=method).features for q in split["out_of_scope"]]
+    finally:
+        index.calibration = saved
+    return ins, oos
+
+
+def calibrate(index: FaqIndex, split: dict, *, target_rejection: float = 0.95,
+              alphas: tuple[float, ...] = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15)) -> dict:
+    """Choose the hybrid weight and, per method, the gate (score, coverage, margin)
+    on the calibration split: among gates rejecting ≥ ``target_rejection`` of the
+    out-of-scope questions, the one answering most in-scope questions correctly
+    (ties: higher rejection, then wider safety margin)."""
+    cal = json.loads(json.dumps(index.calibration or DEFAULT_CALIBRATION))
+    # 1. hybrid weight by hit@1 on the calibration in-scope questions
+    best_alpha, best_h = cal.get("alpha", 0.05), -1.0
+    for a in alphas:
+        index.calibration = {**cal, "alpha": a}
+        ins, _ = _features(index, {"in_scope": split["in_scope"], "out_of_scope": []}, "hybrid")
+        h = sum(ok for _, ok in ins) / max(1, len(ins))
+        if h > best_h + 1e-9:
+            best_alpha, best_h = a, h
+    cal["alpha"] = best_alpha
+    index.calibration = cal
+    report = {"alpha": best_alpha, "alpha_hit@1": best_h}
+    for method in ("hybrid", "dense", "bm25"):
+        ins, oos = _features(index, split, method)
+        gate_key = "dense" if method != "bm25" else "score"
+        cand_s = sorted({round(f[gate_key], 4) for f, _ in ins} | {round(f[gate_key], 4) for f in oos})
+        cand_c = [0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8] if method != "bm25" else [0.0, 0.4, 0.5, 0.6, 0.7]
+        cand_m = [0.0]
+        best = None
+        for c in cand_c:
+            for m in cand_m:
+                for s in cand_s:
+                    ok = sum(1 for f, good in ins if good and f[gate_key] >= s and f["coverage"] >= c and f["margin"] >= m)
+                    rej = sum(1 for f in oos if not (f[gate_key] >= s and f["coverage"] >= c and f["margin"] >= m))
+                    rr = rej / max(1, len(oos))
+                    key = (rr >= target_rejection, ok, rr, -s)
+                    if best is None or key > best[0]:
+                        best = (key, s, c, m, ok / max(1, len(ins)), rr)
+        _, s, c, m, okr, rr = best
+        # place the score gate halfway to the next lower observed value: a safety margin
+        lower = [v for v in cand_s if v < s]
+        if lower:
+            s = (s + lower[-1]) / 2
+        cal[method] = {"score": float(s), "coverage": float(c), "margin": float(m)}
+        report[method] = {"answered_correct": okr, "oos_rejection": rr, **cal[method]}
+    cal["calibrated"] = True
+    cal["embedder"] = index.embedder.name
+    cal["report"] = report
+    index.calibration = cal
+    return cal

@@ -1,0 +1,166 @@
+"""Food rules: national law (食品安全法, 总局令第78号) and the regional small-business
+regimes that replace the national licence for small shops (宁夏、河南) or workshops (广东、宁夏、河南)."""
+from __future__ import annotations
+
+from knowledge_base.rules.base import Ctx, not_needed, rule
+
+# 宁夏同心附件3: 小餐饮 150平米以下办登记证; 便利店 30平米以下办小销售店登记证.
+# 民法典第1259条: "以上、以下、以内"包括本数, so 150 itself is still "small".
+NX_SMALL_CATERING = "nx_small_catering_max_m2"
+NX_SMALL_SHOP = "nx_small_shop_max_m2"
+HA_SMALL_SHOP = "ha_small_shop_max_m2"
+SMALL_CATERING_KEYS = {"restaurant", "snack_bar", "tea_drink"}
+
+
+def _small_catering_nx(ctx: Ctx) -> bool:
+    """同心: a 小餐饮 (饭店/小吃/茶饮) at or under the county threshold."""
+    if ctx.province != "ningxia" or not any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
+        return False
+    area = ctx.area()
+    return area is not None and area <= ctx.param(NX_SMALL_CATERING, 150)
+
+
+def _small_shop_nx(ctx: Ctx) -> bool:
+    """同心: a 便利店 selling food at or under the 食品小销售店 threshold."""
+    if ctx.province != "ningxia" or not any(a.key == "convenience_store" for a in ctx.activities):
+        return False
+    area = ctx.area()
+    return area is not None and area <= ctx.param(NX_SMALL_SHOP, 30)
+
+
+def _small_shop_ha(ctx: Ctx) -> bool:
+    """睢县(河南): catering or food retail in a shop of at most 60 ㎡ (个体工商户)."""
+    if ctx.province != "henan" or not ctx.has("catering", "food_retail"):
+        return False
+    if ctx.has("mall", "lodging", "elderly_canteen"):
+        return False
+    if any(a.key == "canteen" for a in ctx.activities):
+        return False
+    area = ctx.area()
+    return area is not None and area <= ctx.param(HA_SMALL_SHOP, 60)
+
+
+def _small_registration(ctx: Ctx) -> bool:
+    level = ctx.food_level()
+    if level in ("none", "produce"):
+        return False
+    if _small_shop_nx(ctx):
+        return True
+    if level not in ("bulk", "catering"):
+        return False
+    # a catering business that is not 小餐饮 (e.g. 老饭桌, 食堂, 烘焙) keeps the licence
+    only_small_catering = all(a.key in SMALL_CATERING_KEYS or "catering" not in a.tags for a in ctx.activities)
+    return (_small_catering_nx(ctx) and only_small_catering) or _small_shop_ha(ctx)
+
+
+@rule("food_business_license", reference="食品安全法第35条、食品经营许可和备案管理办法")
+def food_licence_for_catering_or_bulk(ctx: Ctx):
+    """餐饮服务、散装食品、现制现售须取得食品经营许可(食品安全法第35条)，
+    除非当地把小餐饮/小经营店改为登记(宁夏、河南)。"""
+    level = ctx.food_level()
+    if level not in ("bulk", "catering"):
+        return None
+    if _small_registration(ctx):
+        return None
+    why = []
+    if ctx.has("catering"):
+        why.append(f"您经营{ctx.names('catering')}，属于餐饮服务或现制现售，须取得食品经营许可。")
+    if level == "bulk" or (ctx.has("food_retail") and not ctx.has("catering")):
+        why.append("您销售散装食品或现做现卖的食品（不只是预包装食品），须取得食品经营许可。")
+    if ctx.province == "ningxia" and any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
+        why.append(f"{ctx.area_text()}，超过同心县小餐饮登记标准（{ctx.param(NX_SMALL_CATERING, 150):g}平方米及以下），按食品经营许可办理。")
+    if ctx.province == "ningxia" and any(a.key == "convenience_store" for a in ctx.activities):
+        why.append(f"{ctx.area_text()}，超过同心县食品小销售店标准（{ctx.param(NX_SMALL_SHOP, 30):g}平方米及以下）。")
+    if ctx.province == "henan" and ctx.has("catering", "food_retail") and ctx.profile.area_m2:
+        why.append(f"{ctx.area_text()}，超过河南小经营店登记标准（{ctx.param(HA_SMALL_SHOP, 60):g}平方米及以下）。")
+    return why
+
+
+@rule("food_prepackaged_filing", reference="食品安全法第35条、食品经营许可和备案管理办法")
+def prepackaged_only_is_a_filing(ctx: Ctx):
+    """只销售预包装食品不需许可，改为备案(食品安全法第35条，2021修正)。"""
+    if ctx.food_level() != "prepackaged" or _small_shop_nx(ctx):
+        return None
+    return ["您只销售预包装食品（包装好的零食、饮料等），按规定不需要食品经营许可，办理备案即可。"]
+
+
+@rule("nx_food_registration", reference="宁夏三小条例、同心一业一证附件3", regions=("tongxin",))
+def ningxia_small_food_registration(ctx: Ctx):
+    """宁夏"三小"条例：小作坊、小餐饮、食品小销售店办食品生产经营登记证；
+    同心附件3 给出小餐饮150㎡、便利店30㎡的门槛。"""
+    if ctx.province != "ningxia":
+        return None
+    why = []
+    if _small_catering_nx(ctx) and ctx.food_level() == "catering" and _small_registration(ctx):
+        why.append(f"{ctx.area_text()}，在同心县小餐饮标准（{ctx.param(NX_SMALL_CATERING, 150):g}平方米及以下）内，办小餐饮食品生产经营登记证，不办食品经营许可证。")
+    if _small_shop_nx(ctx) and ctx.food_level() not in ("none", "produce"):
+        why.append(f"{ctx.area_text()}，在同心县食品小销售店标准（{ctx.param(NX_SMALL_SHOP, 30):g}平方米及以下）内，办食品小销售店登记证。")
+    if ctx.has("food_workshop") or (ctx.has("bakery") and ctx.fact("workshop")):
+        why.append("您自己生产加工食品（小作坊），按宁夏规定办理食品小作坊登记证。")
+    return why or None
+
+
+@rule("ha_small_shop_registration", reference="河南三小条例、河南小经营店登记管理办法第3条", regions=("suixian",))
+def henan_small_shop_registration(ctx: Ctx):
+    """河南：使用面积≤60㎡、从事食品销售或餐饮服务的个体工商户取得小经营店登记证。"""
+    if ctx.food_level() not in ("bulk", "catering") or not _small_shop_ha(ctx):
+        return None
+    return [f"{ctx.area_text()}，不超过河南小经营店标准（{ctx.param(HA_SMALL_SHOP, 60):g}平方米），个体工商户办小经营店登记证即可（企业请办食品经营许可证）。"]
+
+
+@rule("food_workshop_registration", reference="广东省食品生产加工小作坊和食品摊贩管理条例", regions=("zhongshan", "yangjiang"))
+def guangdong_workshop_registration(ctx: Ctx):
+    """广东：食品生产加工小作坊生产前向县级市场监管部门登记。"""
+    if ctx.province != "guangdong":
+        return None
+    if ctx.has("food_workshop") or (ctx.has("bakery") and ctx.fact("workshop")):
+        return ["您自己生产加工传统食品，规模小、工艺简单，按广东规定办理食品生产加工小作坊登记。"]
+    return None
+
+
+@rule("ha_food_workshop_registration", reference="河南省食品小作坊、小经营店和小摊点管理条例", regions=("suixian",))
+def henan_workshop_registration(ctx: Ctx):
+    """河南：食品小作坊取得登记证后方可生产。"""
+    if ctx.province != "henan":
+        return None
+    if ctx.has("food_workshop") or (ctx.has("bakery") and ctx.fact("workshop")):
+        return ["您自己生产加工食品（小作坊），按河南规定办理食品小作坊登记证。"]
+    return None
+
+
+@rule("food_production_license", reference="食品安全法第35条")
+def food_factory_production_licence(ctx: Ctx):
+    """工厂化生产食品须取得食品生产许可(食品安全法第35条)。"""
+    if ctx.has("food_factory"):
+        return [f"您经营{ctx.names('food_factory')}，规模化生产食品须取得食品生产许可。"]
+    if ctx.has("food_workshop") and ctx.province not in ("guangdong", "ningxia", "henan"):
+        ctx.advisories.append(f"{ctx.region_name}的食品小作坊按本省小作坊条例登记，本系统尚未收录该省登记事项，请向县市场监管部门确认；超出小作坊条件的须办食品生产许可。")
+    return None
+
+
+@rule("halal_food_permit", reference="宁夏清真食品管理条例、同心一业一证附件3", regions=("tongxin",))
+def ningxia_halal_permit(ctx: Ctx):
+    """宁夏清真食品管理条例：生产经营清真食品、使用清真标识须取得清真食品准营证。"""
+    if ctx.province != "ningxia":
+        return None
+    if ctx.food_level() in ("none",) and not ctx.has("food_workshop", "food_factory"):
+        return None
+    if ctx.fact("halal"):
+        return ["您经营清真食品（或使用“清真”字样、标识），在宁夏须取得清真食品准营证。"]
+    return None
+
+
+@not_needed("food_business_license", reference="食品安全法第35条、食品经营许可和备案管理办法")
+def produce_needs_no_food_licence(ctx: Ctx):
+    """只卖食用农产品既不需许可也不需备案。"""
+    if ctx.food_level() == "produce":
+        return "只销售食用农产品（蔬菜、水果、生鲜肉蛋等），不需要食品经营许可，也不需要备案。"
+    return None
+
+
+@not_needed("food_business_license", reference="食品安全法第35条")
+def prepackaged_needs_no_licence(ctx: Ctx):
+    """只卖预包装食品的不办许可。"""
+    if ctx.food_level() == "prepackaged":
+        return "只卖预包装食品，不需要食品经营许可证（改为备案）。"
+    return None
