@@ -72,8 +72,9 @@ class ApplicationService:
             "form": form,
             "dispatch": self._dispatch(bundle, form),
         }
+        created_at = datetime.now(timezone.utc)
         row = ApplicationRow(
-            id=app_id, idempotency_key=req.idempotency_key, created_at=datetime.now(timezone.utc),
+            id=app_id, idempotency_key=req.idempotency_key, created_at=created_at,
             status="submitted", channel=req.channel, region=req.profile.region, payload=json.loads(json.dumps(payload, ensure_ascii=False)),
         )
         try:
@@ -84,7 +85,7 @@ class ApplicationService:
             if existing:
                 return existing, False
             raise
-        payload["created_at"] = row.created_at.isoformat()
+        payload["created_at"] = created_at.isoformat()
         return payload, True
 
     def _by_key(self, key: str) -> dict | None:

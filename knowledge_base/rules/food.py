@@ -65,7 +65,9 @@ def food_licence_for_catering_or_bulk(ctx: Ctx):
     why = []
     if ctx.has("catering"):
         why.append(f"您经营{ctx.names('catering')}，属于餐饮服务或现制现售，须取得食品经营许可。")
-    if level == "bulk" or (ctx.has("food_retail") and not ctx.has("catering")):
+    if level == "catering" and not ctx.has("catering"):
+        why.append("您的场所附设餐饮服务（如餐厅、现做食品），须取得食品经营许可。")
+    if level == "bulk":
         why.append("您销售散装食品或现做现卖的食品（不只是预包装食品），须取得食品经营许可。")
     if ctx.province == "ningxia" and any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
         why.append(f"{ctx.area_text()}，超过同心县小餐饮登记标准（{ctx.param(NX_SMALL_CATERING, 150):g}平方米及以下），按食品经营许可办理。")
