@@ -51,8 +51,10 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
     from api.faq.views import pages as faq_pages
     from api.faq.views import router as faq_router
     from api.intake.views import router as intake_router
+    from api.web.views import pages as web_pages
 
     for router in (catalog_router, intake_router, faq_router, applications_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(faq_pages)
+    app.include_router(web_pages)
     return app

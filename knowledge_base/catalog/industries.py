@@ -62,4 +62,5 @@ class Industry(BaseModel):
     tags: list[str]
     asks: list[str] = []  # profile keys worth asking for this activity (if they change the bundle)
     defaults: dict[str, object] = {}  # facts implied by the activity (e.g. food_sales: catering)
+    assume: dict[str, object] = {}  # interim guesses until asked (e.g. a 小吃店 is small)
     example: str | None = None

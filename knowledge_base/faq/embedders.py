@@ -78,7 +78,8 @@ class SentenceTransformerEmbedder:
         self.model = SentenceTransformer(str(self.path), device="cpu", local_files_only=True)
         self.model.eval()
         self.prefix = prefix
-        self.dim = int(self.model.get_sentence_embedding_dimension())
+        getdim = getattr(self.model, "get_embedding_dimension", None) or self.model.get_sentence_embedding_dimension
+        self.dim = int(getdim())
         self._torch = torch
         self._tokenizer = self.model.tokenizer
         self._transformer = self.model[0].auto_model

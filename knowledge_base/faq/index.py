@@ -172,12 +172,9 @@ class FaqIndex:
         self.path = path
         self.meta = meta or {}
         self.calibration = json.loads(json.dumps(calibration or DEFAULT_CALIBRATION))
-        self.faiss = faiss.IndexFlatIP(self.vectors.shape[1] if self.vectors.size else getattr(embedder, "dim", 384))
+        self.faiss = faiss.IndexFlatIP(self.vectors.shape[1])
         if len(self.vectors):
             self.faiss.add(self.vectors)
-        words = []
-        for e in entries:
-            words.append(e.item_code or "")
         add_words(self._lexicon())
         self.bm25 = BM25([self._doc_tokens(e) for e in entries])
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
@@ -308,6 +305,12 @@ class FaqIndex:
         meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
         if meta.get("format") != FORMAT_VERSION:
             raise FileNotFoundError(f"FAQ index {build} has an old format; rebuild it")
+        if embedder is None:  # lexical-only (BM25 baseline): no model, no vectors
+            entries = [FaqEntry.model_validate(e) for e in meta["entries"]]
+            cal_path = build / "calibration.json"
+            cal = json.loads(cal_path.read_text(encoding="utf-8")) if cal_path.exists() else None
+            return cls(entries, meta["texts"], np.array(meta["text_entry"], dtype=np.int64),
+                       np.zeros((0, int(meta.get("dim", 384))), dtype=np.float32), None, cal, path=build, meta=meta)
         if meta.get("embedder") != embedder.name:
             raise FileNotFoundError(f"FAQ index {build} was built with {meta.get('embedder')}, not {embedder.name}")
         entries = [FaqEntry.model_validate(e) for e in meta["entries"]]

@@ -113,7 +113,7 @@ class Describer:
                 span = range(pos, pos + len(word))
                 if any(taken[i] for i in span):
                     continue
-                if self._negated(raw, pos):
+                if re.search(r"(不是|不开|不做|不想开|没有|不)$", raw[max(0, pos - 2):pos]):
                     continue
                 for i in span:
                     taken[i] = True

@@ -159,8 +159,11 @@ class Ctx:
         return max(levels, key=FOOD_LEVEL.__getitem__) if levels else "none"
 
     def area(self) -> float | None:
+        """The stated area; until it is asked, the activity's interim guess (if any)."""
         if self.profile.area_m2 is None:
             self.assumed.add("area_m2")
+            guesses = [a.assume["area_m2"] for a in self.activities if "area_m2" in a.assume]
+            return float(min(guesses)) if guesses else None
         return self.profile.area_m2
 
     def area_text(self) -> str:

@@ -46,7 +46,7 @@ def fire_check_for_public_gathering_places(ctx: Ctx):
         area = ctx.area()
         if area is not None and area > SMALL_RESTAURANT_M2:
             why.append(f"{ctx.area_text()}，超过小型餐馆标准（{SMALL_RESTAURANT_M2:g}平方米），属于消防法所称的饭店（公众聚集场所），开业前须办消防安全检查。")
-        elif area is not None:
+        elif ctx.profile.area_m2 is not None:
             ctx.advisories.append(f"{ctx.area_text()}，属于小型餐馆：法律未设面积门槛，是否须办开业前消防安全检查以{ctx.region_name}消防救援机构口径为准，建议开业前咨询。")
     return why or None
 

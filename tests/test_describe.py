@@ -1,0 +1,49 @@
+"""Free-text understanding: Chinese numerals and units, negation, places, flags."""
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("八十平米的便利店", {"area_m2": 80, "activities": ["convenience_store"]}),
+        ("一百二十平方的饭馆", {"area_m2": 120, "activities": ["restaurant"]}),
+        ("两百平左右的超市", {"area_m2": 200, "activities": ["supermarket"]}),
+        ("店面大概 35 ㎡，卖奶茶", {"area_m2": 35, "activities": ["tea_drink"]}),
+        ("跑货运，车是4.5吨的", {"vehicle_weight_t": 4.5}),
+        ("物流公司，货车总质量4500公斤", {"vehicle_weight_t": 4.5}),
+        ("不卖烟的小卖部", {"tobacco": False, "activities": ["convenience_store"]}),
+        ("便利店，也卖烟", {"tobacco": True, "activities": ["convenience_store"]}),
+        ("只卖包装好的零食", {"food_sales": "prepackaged"}),
+        ("诊所，有牙片机，不做助产", {"radiation": True, "maternal": False, "activities": ["clinic"]}),
+        ("清真拉面馆", {"halal": True, "activities": ["snack_bar"]}),
+        ("不是清真的面馆", {"halal": False}),
+        ("宾馆有三十间客房", {"rooms": 30, "activities": ["hotel"]}),
+        ("药店还卖血压计和隐形眼镜", {"medical_devices": "both"}),
+    ],
+)
+def test_parse(intake, text, expected):
+    found = intake.describer.parse(text).found
+    for key, value in expected.items():
+        assert found.get(key) == value, (key, found)
+
+
+@pytest.mark.parametrize(
+    "text, region",
+    [
+        ("中山小榄开店", "zhongshan"),
+        ("阳江阳东开店", "yangjiang"),
+        ("商丘睢县开店", "suixian"),
+        ("晋中平遥开客栈", "jinzhong"),
+        ("吴忠同心县开店", "tongxin"),
+    ],
+)
+def test_region(intake, text, region):
+    assert intake.describer.parse(text).found["region"] == region
+
+
+def test_unknown_text_gives_questions_not_guesses(intake):
+    r = intake.describe("你好")
+    assert r["profile"]["activities"] == [] and r["bundle"]["items"] == []
+    assert [q["key"] for q in r["questions"]][:2] == ["region", "activities"]
