@@ -15,6 +15,9 @@ import pytest
         ("物流公司，货车总质量4500公斤", {"vehicle_weight_t": 4.5}),
         ("不卖烟的小卖部", {"tobacco": False, "activities": ["convenience_store"]}),
         ("便利店，也卖烟", {"tobacco": True, "activities": ["convenience_store"]}),
+        ("卖散装零食和烟", {"tobacco": True, "food_sales": "bulk"}),
+        ("开个店卖烟花", {"activities": ["fireworks_shop"]}),
+        ("不卖烟酒的超市", {"tobacco": False}),
         ("只卖包装好的零食", {"food_sales": "prepackaged"}),
         ("诊所，有牙片机，不做助产", {"radiation": True, "maternal": False, "activities": ["clinic"]}),
         ("清真拉面馆", {"halal": True, "activities": ["snack_bar"]}),
@@ -27,6 +30,8 @@ def test_parse(intake, text, expected):
     found = intake.describer.parse(text).found
     for key, value in expected.items():
         assert found.get(key) == value, (key, found)
+    if "烟花" in text:
+        assert "tobacco" not in found
 
 
 @pytest.mark.parametrize(

@@ -15,7 +15,7 @@ import cn2an
 import jieba
 
 from knowledge_base.intake.lexicon import Lexicon
-from knowledge_base.rules.profile import Profile
+from knowledge_base.rules.profile import FOOD_LEVEL, Profile
 
 _NEG = re.compile(r"(不|没|無|无|非|未|别|不会|不用|不打算|不想)[^，。,；;！!？?]{0,3}$")
 _NUM = r"(\d+(?:\.\d+)?)"
@@ -28,8 +28,8 @@ EMPLOYEES_RE = re.compile(_NUM + r"\s*(?:个|名)?\s*(?:员工|店员|服务员|
 # flag word patterns: (profile key, value, words)
 FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("halal", True, ("清真",)),
-    ("tobacco", True, ("卖烟", "卖香烟", "香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒", "带烟", "售烟", "卖点烟", "零售烟")),
-    ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好的", "定型包装", "包装食品", "瓶装饮料", "袋装零食")),
+    ("tobacco", True, ("香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒")),
+    ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好的", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食")),
     ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨")),
     ("food_sales", "produce", ("只卖蔬菜", "只卖水果", "只卖生鲜", "食用农产品")),
     ("workshop", True, ("小作坊", "自己加工", "自产", "批发给", "加工后", "生产加工", "作坊")),
@@ -42,6 +42,7 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("seed_repack", True, ("分装种子", "种子分装", "生产种子", "制种", "繁种")),
     ("online_drug_info", True, ("药品信息", "医药网站", "药品网站")),
 ]
+TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营)\s*(香)?烟(?![花囱雾道机头])")
 DEVICE_WORDS = {
     "class2": ("二类医疗器械", "二类器械", "第二类", "血压计", "体温计", "医用口罩", "血糖仪", "二类"),
     "class3": ("三类医疗器械", "三类器械", "第三类", "隐形眼镜", "注射器", "输液器", "三类"),
@@ -138,6 +139,7 @@ class Describer:
         if emp:
             found["employees"] = int(float(emp.group(1)))
         # flags, with negation
+        food_levels: list[str] = []
         for key, value, words in FLAGS:
             for word in words:
                 pos = raw.find(word)
@@ -146,9 +148,17 @@ class Describer:
                 neg = self._negated(raw, pos)
                 if isinstance(value, bool):
                     found[key] = not value if neg else value
+                elif key == "food_sales":
+                    if not neg:
+                        food_levels.append(value)
                 elif not neg:
                     found.setdefault(key, value)
                 break
+        tob = TOBACCO_RE.search(raw)
+        if tob and "tobacco" not in found:
+            found["tobacco"] = not self._negated(raw, tob.start())
+        if food_levels:  # 「散装零食和饮料」: the strongest kind of food business wins
+            found["food_sales"] = max(food_levels, key=FOOD_LEVEL.__getitem__)
         if any(w in raw for w in NO_FOOD):
             found["food_sales"] = "none"
         if re.search(r"(只|仅)(卖|销售|经营)[^，。]{0,6}(包装|预包装)", raw):
