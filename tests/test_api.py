@@ -19,12 +19,12 @@ class _NoFaq:
         pass
 
 
-@pytest.fixture()
-def settings(tmp_path):
-    return Settings(var_dir=tmp_path, embedder="fake")
+@pytest.fixture(scope="module")
+def settings(tmp_path_factory):
+    return Settings(var_dir=tmp_path_factory.mktemp("var"), embedder="fake")
 
 
-@pytest.fixture()
+@pytest.fixture(scope="module")
 def client(settings):
     with TestClient(create_app(settings, faq_service=_NoFaq())) as c:
         yield c
@@ -119,6 +119,8 @@ def test_application_roundtrip_and_dispatch(client):
     depts = {d["department_key"] for d in got["dispatch"]}
     assert {"tobacco", "market_regulation"} <= depts
     assert next(f for f in got["form"]["fields"] if f["key"] == "site_area")["value"] == 40
+    qr = client.get(f"/api/v1/applications/{app['id']}/qr.svg")
+    assert qr.status_code == 200 and qr.headers["content-type"].startswith("image/svg") and b"<svg" in qr.content
 
 
 def test_application_idempotent_and_survives_restart(settings):
@@ -151,3 +153,12 @@ def test_application_needs_region_and_activity(client):
     body = _application(profile={"activities": []})
     _err(client.post("/api/v1/applications", json=body), 422)
     _err(client.get("/api/v1/applications/does-not-exist"), 404)
+
+
+def test_jinzhong_modes_and_chat_page(client):
+    items = {i["code"]: i for i in client.get("/api/v1/items", params={"region": "jinzhong"}).json()["items"]}
+    assert items["fire_safety_check"]["mode"] == "commitment"
+    assert items["device_class2_filing"]["mode"] == "filing"
+    page = client.get("/chat")
+    assert page.status_code == 200 and "智能导办" in page.text and "/webhooks/rest/webhook" in page.text
+    assert client.get("/docs").status_code == 200

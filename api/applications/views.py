@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from fastapi import APIRouter, Depends, Header, Path, Response
+from fastapi import APIRouter, Depends, Header, Path, Request, Response
 
 from api.applications.models import ApplicationCreate
 from api.exceptions import InvalidInput
@@ -27,3 +27,17 @@ def create(req: ApplicationCreate, response: Response, idempotency_key: str | No
 @router.get("/{app_id}")
 def get(app_id: str = Path(max_length=64), svc=Depends(application_service)):
     return svc.get(app_id)
+
+
+@router.get("/{app_id}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+def qr(request: Request, app_id: str = Path(max_length=64), svc=Depends(application_service)):
+    """申请回执二维码：扫码查看办理进度(指向本申请的查询地址)。"""
+    import io
+
+    import segno
+
+    svc.get(app_id)  # 404 for an unknown id
+    url = f"{str(request.base_url).rstrip('/')}/api/v1/applications/{app_id}"
+    buf = io.BytesIO()
+    segno.make(url, error="m").save(buf, kind="svg", scale=4)
+    return Response(buf.getvalue(), media_type="image/svg+xml")
