@@ -5,17 +5,27 @@ export RASA_TELEMETRY_ENABLED := false
 export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
-.PHONY: help run test setup check unit bench clean
+RASA := .venv-rasa/bin/rasa
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+.PHONY: help run test setup check unit bench clean bot-validate bot-stories
 
 help: ## list targets
-	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
 
 run: ## install what is missing, build model/index, train bot, start every service on loopback
 	scripts/run_all.sh
 
-test: ## every test: catalog check, unit, regression cases, real model, bot end-to-end
+test: ## every test: catalog check, bot data validation and test stories, then pytest (unit, regression cases, real model, browser, bot end-to-end)
 	scripts/prepare.sh
+	$(MAKE) --no-print-directory bot-validate bot-stories
 	$(PY) -m pytest -q -p no:cacheprovider
+
+bot-validate: ## rasa data validate (fails on warnings)
+	$(RASA) data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data bot/data
+
+bot-stories: ## Rasa test stories (bot/tests/test_stories.yml)
+	$(RASA) test core --stories bot/tests/test_stories.yml -m bot/models/daoban.tar.gz --out var/rasa-test --fail-on-prediction-errors
 
 setup: ## install the two environments and build model, index and bot (no services)
 	scripts/prepare.sh

@@ -4,7 +4,7 @@
 # Rasa (5005) on loopback, print where to open it.  Ctrl-C stops everything.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-export RASA_TELEMETRY_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+export RASA_TELEMETRY_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_CPP_MIN_LOG_LEVEL=2
 API_PORT=${DAOBAN_API_PORT:-8000}; ACTIONS_PORT=${DAOBAN_ACTIONS_PORT:-5055}; RASA_PORT=${DAOBAN_RASA_PORT:-5005}
 scripts/prepare.sh
 mkdir -p var/log
@@ -12,9 +12,10 @@ pids=()
 cleanup() { trap - INT TERM EXIT; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
 start=$(date +%s)
-.venv/bin/uvicorn api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" >var/log/api.log 2>&1 & pids+=($!)
-DAOBAN_API_URL="http://127.0.0.1:$API_PORT" .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 & pids+=($!)
-(cd bot && ../.venv-rasa/bin/rasa run --enable-api --cors "*" -m models --port "$RASA_PORT" -i 127.0.0.1 >../var/log/rasa.log 2>&1) & pids+=($!)
+DAOBAN_RASA_URL="http://127.0.0.1:$RASA_PORT" .venv/bin/uvicorn api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" >var/log/api.log 2>&1 & pids+=($!)
+SANIC_HOST=127.0.0.1 DAOBAN_API_URL="http://127.0.0.1:$API_PORT" .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT" >var/log/actions.log 2>&1 & pids+=($!)
+.venv-rasa/bin/rasa run --enable-api --cors "*" -m bot/models --endpoints bot/endpoints.yml --credentials bot/credentials.yml \
+  -i 127.0.0.1 --port "$RASA_PORT" >var/log/rasa.log 2>&1 & pids+=($!)
 wait_for() { # url name
   for _ in $(seq 1 240); do curl -fsS "$1" >/dev/null 2>&1 && return 0; sleep 0.5; done
   echo "[run] $2 did not come up; see var/log/" >&2; return 1

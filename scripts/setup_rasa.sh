@@ -16,6 +16,7 @@ REQ="$ROOT/bot/requirements-rasa.txt"
 STAMP="$VENV/.daoban-setup-stamp"
 PYTHON="${PYTHON:-python3.11}"
 export RASA_TELEMETRY_ENABLED=false
+export TF_CPP_MIN_LOG_LEVEL="${TF_CPP_MIN_LOG_LEVEL:-2}"
 export PIP_DISABLE_PIP_VERSION_CHECK=1
 
 want="$(sha256sum "$REQ" "$0" | sha256sum | cut -d' ' -f1)"
@@ -33,7 +34,7 @@ if [[ ! -x "$VENV/bin/python" ]]; then
   echo "setup_rasa: creating $VENV"
   "$PYTHON" -m venv "$VENV"
 fi
-"$VENV/bin/python" -m pip install -q --upgrade "pip>=23" wheel
+"$VENV/bin/python" -m pip --version >/dev/null  # the venv's own pip (23.x) is enough
 echo "setup_rasa: installing pinned rasa environment (a few minutes on a fresh machine)"
 "$VENV/bin/python" -m pip install -q --no-deps --ignore-requires-python -r "$REQ"
 
