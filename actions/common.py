@@ -125,10 +125,17 @@ def resume(dispatcher: CollectingDispatcher, tracker: Tracker, lead: str | None 
     return []
 
 
+def join_reasons(why) -> str:
+    """Reasons are whole sentences: join them without doubling the full stop."""
+    if not isinstance(why, list):
+        return str(why or "")
+    return "".join(w if w.endswith(("。", "！", "？", "；")) else w + "。" for w in why if w)
+
+
 def item_lines(bundle: Bundle, limit: int | None = None) -> list[str]:
     lines = []
     for i, item in enumerate(bundle.get("items") or [], 1):
-        why = "；".join(item.get("why") or []) or "按您的经营情况需要办理。"
+        why = join_reasons(item.get("why") or []) or "按您的经营情况需要办理。"
         lines.append(f"{i}. {item.get('name', item.get('code'))}：{why}")
         if limit and i >= limit:
             break

@@ -48,7 +48,7 @@ class ActionExplainWhy(Action):
         item, required = find_item(tracker, bundle)
         if item:
             why = item.get("why") or []
-            why_text = "；".join(why) if isinstance(why, list) else str(why)
+            why_text = c.join_reasons(why)
             head = f"「{item.get('name')}」" + ("需要办，因为：" if required else "不用办，因为：")
             lines = [head + (why_text or "按您的经营情况判断。")]
             if required and _basis(item):

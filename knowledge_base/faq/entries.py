@@ -213,8 +213,6 @@ def _source_titles(catalog, item, facts: Iterable) -> list[str]:
         for key in getattr(f, "src", []) or []:
             src = catalog.source(item, key) if catalog is not None else None
             title = src.title if src is not None else key
-            if src is not None and src.ref and src.kind in ("seed", "guide", "secondary"):
-                pass
             titles.setdefault(title, None)
     return list(titles)
 

@@ -64,6 +64,24 @@ def add_words(words: Iterable[str]) -> None:
                 _jieba_words.add(w)
 
 
+_NOUN_FLAGS = ("n", "nr", "ns", "nt", "nz", "nl", "ng", "j", "vn", "x", "eng")
+
+
+def content_nouns(text: str) -> list[str]:
+    """Noun-like words of a question (what it is about: 护照, 身份证, 烟草证 ...)."""
+    import jieba.posseg as pseg
+
+    _jieba()
+    out = []
+    for w in pseg.lcut(text.lower()):
+        word = w.word.strip()
+        if len(word) < 2 and w.flag != "n" or not word or _PUNCT.fullmatch(word) or word in _STOP:
+            continue
+        if w.flag.startswith(_NOUN_FLAGS) or w.flag in _NOUN_FLAGS:
+            out.append(word)
+    return out
+
+
 def tokenize(text: str) -> list[str]:
     jb = _jieba()
     out = []
@@ -73,6 +91,38 @@ def tokenize(text: str) -> list[str]:
             continue
         out.append(tok)
     return out
+
+
+_CUES: list[tuple[str, str]] | None = None
+
+
+def _topic_cues() -> list[tuple[str, str]]:
+    global _CUES
+    if _CUES is None:
+        import yaml
+
+        from knowledge_base.faq.entries import TEMPLATES_DIR
+
+        raw = yaml.safe_load((TEMPLATES_DIR / "topic_cues.yaml").read_text(encoding="utf-8")) or {}
+        _CUES = sorted(((c, t) for t, cues in raw.items() for c in cues), key=lambda x: -len(x[0]))
+    return _CUES
+
+
+def topic_prior(q: str) -> dict[str, float]:
+    """Which topics the wording of a question points at (longest cue wins a span)."""
+    taken = [False] * len(q)
+    counts: Counter = Counter()
+    for cue, topic in _topic_cues():
+        start = q.find(cue)
+        while start >= 0:
+            end = start + len(cue)
+            if not any(taken[start:end]):
+                for i in range(start, end):
+                    taken[i] = True
+                counts[topic] += 1
+            start = q.find(cue, end)
+    total = sum(counts.values())
+    return {t: n / total for t, n in counts.items()} if total else {}
 
 
 class BM25:
@@ -148,6 +198,7 @@ class SearchResult:
 
 DEFAULT_CALIBRATION = {
     "alpha": 0.05,  # weight of the normalized BM25 score in the hybrid score
+    "beta": 0.01,  # weight of the topic-cue prior (topic_cues.yaml) in the hybrid score
     "hybrid": {"score": 0.9, "coverage": 0.5, "margin": 0.0},
     "dense": {"score": 0.9, "coverage": 0.5, "margin": 0.0},
     "bm25": {"score": 5.0, "coverage": 0.0, "margin": 0.0},
@@ -177,6 +228,20 @@ class FaqIndex:
             self.faiss.add(self.vectors)
         add_words(self._lexicon())
         self.bm25 = BM25([self._doc_tokens(e) for e in entries])
+        # everything the base talks about: wordings, answers, item names, activity synonyms
+        vocab = set(self.bm25.idf)
+        for e in entries:  # curated answers are written in applicants' words; generated ones cite laws
+            if e.origin != "generated":
+                vocab.update(tokenize(e.answer))
+        for w in self._lexicon():
+            vocab.add(w.lower())
+            vocab.update(tokenize(w))
+        self.vocab = vocab
+        from knowledge_base.faq.entries import TOPICS
+
+        self._topics = list(TOPICS)
+        self.entry_topic = np.array([self._topics.index(e.topic) if e.topic in self._topics else 0
+                                     for e in entries], dtype=np.int64)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_size = 512
@@ -184,10 +249,45 @@ class FaqIndex:
     # ---- lexical side
 
     def _lexicon(self) -> list[str]:
-        out: list[str] = []
-        for e in self.entries:
-            out.extend(self.meta.get("names", {}).get(e.item_code or "", []))
+        out: list[str] = [n for names in self.meta.get("names", {}).values() for n in names]
+        out.extend(self.meta.get("lexicon", []))
         return out
+
+    def resolve(self, entry_id: str) -> str:
+        """The live id answering for ``entry_id`` (follows curated overrides)."""
+        if not hasattr(self, "_redirects"):
+            self._redirects = {e["id"]: e["overridden_by"] for e in self.meta.get("all_entries", [])
+                               if e.get("overridden_by")}
+        seen = set()
+        while entry_id in self._redirects and entry_id not in seen:
+            seen.add(entry_id)
+            entry_id = self._redirects[entry_id]
+        return entry_id
+
+    def _provinces(self, q: str, region: str | None) -> set[str]:
+        """Provinces the question is about: the region parameter, or places it names."""
+        places = self.meta.get("places", {})
+        if region and region in places:
+            return {places[region]["province"]}
+        found = set()
+        for info in places.values():
+            if info["province"] in q or any(n in q for n in info["names"] if len(n) >= 2):
+                found.add(info["province"])
+        return found
+
+    def noun_coverage(self, q: str) -> float:
+        """Share (idf-weighted) of the question's nouns the base knows; 1.0 without nouns.
+        Unknown subjects (护照, 驾照, 社保卡) are what out-of-scope questions have."""
+        nouns = content_nouns(q)
+        if not nouns:
+            return 1.0
+        known = total = 0.0
+        for w in nouns:
+            weight = self.bm25.idf.get(w, self.bm25.max_idf)
+            ok = w in self.vocab or all(t in self.vocab for t in (tokenize(w) or [w]))
+            total += weight
+            known += weight if ok else 0.0
+        return known / total if total else 1.0
 
     @staticmethod
     def _doc_tokens(e: FaqEntry) -> list[str]:
@@ -243,7 +343,7 @@ class FaqIndex:
             params["score"] = float(threshold)
         toks = tokenize(q)
         lex = self.bm25.scores(toks)
-        coverage = self.bm25.coverage(toks)
+        coverage = self.noun_coverage(q)
         if method == "bm25":
             score = lex.copy()
             dense = np.zeros_like(lex)
@@ -255,12 +355,25 @@ class FaqIndex:
                 top = float(lex.max()) if lex.size else 0.0
                 rel = lex / top if top > 0 else np.zeros_like(lex)
                 score = dense + float(cal.get("alpha", 0.05)) * rel
+                beta = float(cal.get("beta", 0.0))
+                if beta:
+                    prior = topic_prior(q)
+                    if prior:
+                        pv = np.array([prior.get(t, 0.0) for t in self._topics], dtype=np.float32)
+                        score = score + beta * pv[self.entry_topic]
             else:
                 score = dense.copy()
-        if region:
+        provinces = self._provinces(q, region)
+        if region or provinces:
+            item_prov = self.meta.get("item_provinces", {})
+            gamma = float(cal.get("gamma", 0.05))
             for i, e in enumerate(self.entries):
-                if e.region and e.region != region:
+                if region and e.region and e.region != region:
                     score[i] = -1e9
+                    continue
+                ip = item_prov.get(e.item_code or "")
+                if provinces and ip and not set(ip) & provinces:
+                    score[i] -= gamma  # an item of another province
         k = max(1, min(int(k), len(self.entries)))
         order = np.argsort(-score, kind="stable")[:k]
         hits = []
@@ -280,8 +393,10 @@ class FaqIndex:
                  "lexical": hits[0].lexical}
         if gate < params["score"]:
             return SearchResult(False, hits, f"score {gate:.3f} < {params['score']:.3f}", method, feats)
-        if coverage < params.get("coverage", 0.0):
+        if coverage < params.get("coverage", 0.0) and gate < params.get("bypass", 1e9):
             return SearchResult(False, hits, f"coverage {coverage:.2f} < {params['coverage']:.2f}", method, feats)
+        if method != "bm25" and hits[0].lexical < params.get("lexical", 0.0):
+            return SearchResult(False, hits, f"no word in common ({hits[0].lexical:.2f})", method, feats)
         if margin < params.get("margin", 0.0):
             return SearchResult(False, hits, f"margin {margin:.3f} < {params['margin']:.3f}", method, feats)
         return SearchResult(True, hits, "ok", method, feats)
@@ -409,10 +524,22 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog=N
     entry_hashes = {e.id: e.content_hash() for e in all_entries}
     changed = sum(1 for e in active if old_hashes.get(e.id) != entry_hashes[e.id])
 
-    names = {}
+    names, lexicon = {}, []
     if catalog is not None:
         for code, item in getattr(catalog, "items", {}).items():
             names[code] = name_variants(item, catalog)
+        for ind in (getattr(catalog, "industries", {}) or {}).values():
+            lexicon.extend([getattr(ind, "name", "") or "", *(getattr(ind, "synonyms", []) or [])])
+        lexicon = sorted({w for part in lexicon for w in re.split(r"[/、，,]", part) if w.strip()})
+    places = _places(catalog)
+    item_prov = {}
+    if catalog is not None:
+        provs = sorted({p for v in places.values() for p in [v["province"]]})
+        for code, item in getattr(catalog, "items", {}).items():
+            text = " ".join([item.name, *item.aliases])
+            hit = [p for p in provs if p in text]
+            if hit:
+                item_prov[code] = hit
     meta = {
         "format": FORMAT_VERSION,
         "embedder": embedder.name,
@@ -425,6 +552,9 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog=N
         "text_keys": keys,
         "text_entry": text_entry,
         "names": names,
+        "lexicon": lexicon,
+        "places": places,
+        "item_provinces": item_prov,
     }
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir / "builds"))
@@ -451,6 +581,19 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog=N
         seconds=round(time.perf_counter() - t0, 2),
     )
     return idx, report
+
+
+def _short_place(name: str) -> str:
+    return re.sub(r"(回族自治区|壮族自治区|维吾尔自治区|自治区|省|市|县|区)$", "", name)
+
+
+def _places(catalog) -> dict[str, dict]:
+    """region code -> {"province": short province name, "names": place names that point at it}."""
+    out = {}
+    for code, reg in (getattr(catalog, "regions", {}) or {}).items():
+        prov = _short_place(reg.province)
+        out[code] = {"province": prov, "names": sorted({reg.name, _short_place(reg.name)})}
+    return out
 
 
 def _encode_with_progress(embedder, texts: list[str], progress: bool, batch_size: int) -> np.ndarray:
@@ -480,33 +623,38 @@ def _prune(index_dir: Path, keep: int) -> None:
 
 
 def load_eval(path: Path) -> dict[str, dict[str, list]]:
-    """``{"calibration": {"in_scope": [(q, id)], "out_of_scope": [q]}, "test": {...}}``."""
+    """``{"calibration": {"in_scope": [(q, id, alt_ids)], "out_of_scope": [q]}, "test": {...}}``.
+
+    ``alt`` lists other entries that answer the question equally well (the same
+    permit in another region's catalog when the question names no region)."""
     import yaml
 
     raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
     out = {}
     for split in ("calibration", "test"):
         part = raw.get(split) or {}
-        ins = [(r["q"], r["id"]) for r in part.get("in_scope", [])]
+        ins = [(r["q"], r["id"], tuple(r.get("alt") or ())) for r in part.get("in_scope", [])]
         oos = [r["q"] if isinstance(r, dict) else r for r in part.get("out_of_scope", [])]
         out[split] = {"in_scope": ins, "out_of_scope": oos}
     return out
 
 
 def evaluate(index: FaqIndex, split: dict, method: Method = "hybrid", *, use_cache: bool = False) -> dict:
-    ins = [(q, eid) for q, eid in split["in_scope"] if eid in index.by_id]
+    ins = [(q, index.resolve(eid), tuple(index.resolve(a) for a in alts)) for q, eid, alts in split["in_scope"]]
+    ins = [row for row in ins if row[1] in index.by_id]
     skipped = len(split["in_scope"]) - len(ins)
     h1 = h3 = ans_ok = ans_any = 0
     lat = []
-    for q, eid in ins:
+    for q, eid, alts in ins:
+        good = {eid, *alts}
         t = time.perf_counter()
         r = index.search(q, k=3, method=method, use_cache=use_cache)
         lat.append((time.perf_counter() - t) * 1000)
         ids = [h.id for h in r.hits]
-        h1 += bool(ids and ids[0] == eid)
-        h3 += eid in ids[:3]
+        h1 += bool(ids and ids[0] in good)
+        h3 += bool(good & set(ids[:3]))
         ans_any += r.answered
-        ans_ok += r.answered and ids[0] == eid
+        ans_ok += bool(r.answered and ids[0] in good)
     rej = 0
     for q in split["out_of_scope"]:
         t = time.perf_counter()
@@ -529,11 +677,12 @@ def _features(index: FaqIndex, split: dict, method: Method) -> tuple[list, list]
     index.calibration = {**saved, method: {"score": -1e9, "coverage": 0.0, "margin": -1e9}}
     try:
         ins = []
-        for q, eid in split["in_scope"]:
+        for q, eid, alts in split["in_scope"]:
+            eid, alts = index.resolve(eid), tuple(index.resolve(a) for a in alts)
             if eid not in index.by_id:
                 continue
             r = index.search(q, k=2, method=method)
-            ins.append((r.features, r.hits[0].id == eid))
+            ins.append((r.features, r.hits[0].id in {eid, *alts}))
         oos = [index.search(q, k=2, method=method).features for q in split["out_of_scope"]]
     finally:
         index.calibration = saved
@@ -541,45 +690,63 @@ def _features(index: FaqIndex, split: dict, method: Method) -> tuple[list, list]
 
 
 def calibrate(index: FaqIndex, split: dict, *, target_rejection: float = 0.95,
-              alphas: tuple[float, ...] = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1, 0.15)) -> dict:
+              alphas: tuple[float, ...] = (0.0, 0.02, 0.04, 0.06, 0.08, 0.1),
+              betas: tuple[float, ...] = (0.0, 0.005, 0.01, 0.015, 0.02, 0.03)) -> dict:
     """Choose the hybrid weight and, per method, the gate (score, coverage, margin)
     on the calibration split: among gates rejecting ≥ ``target_rejection`` of the
     out-of-scope questions, the one answering most in-scope questions correctly
     (ties: higher rejection, then wider safety margin)."""
     cal = json.loads(json.dumps(index.calibration or DEFAULT_CALIBRATION))
     # 1. hybrid weight by hit@1 on the calibration in-scope questions
-    best_alpha, best_h = cal.get("alpha", 0.05), -1.0
+    best_alpha, best_beta, best_h = cal.get("alpha", 0.05), cal.get("beta", 0.0), -1.0
     for a in alphas:
-        index.calibration = {**cal, "alpha": a}
-        ins, _ = _features(index, {"in_scope": split["in_scope"], "out_of_scope": []}, "hybrid")
-        h = sum(ok for _, ok in ins) / max(1, len(ins))
-        if h > best_h + 1e-9:
-            best_alpha, best_h = a, h
-    cal["alpha"] = best_alpha
+        for bt in betas:
+            index.calibration = {**cal, "alpha": a, "beta": bt}
+            ins, _ = _features(index, {"in_scope": split["in_scope"], "out_of_scope": []}, "hybrid")
+            h = sum(ok for _, ok in ins) / max(1, len(ins))
+            if h > best_h + 1e-9:
+                best_alpha, best_beta, best_h = a, bt, h
+    cal["alpha"], cal["beta"] = best_alpha, best_beta
     index.calibration = cal
-    report = {"alpha": best_alpha, "alpha_hit@1": best_h}
+    report = {"alpha": best_alpha, "beta": best_beta, "hybrid_hit@1": best_h}
     for method in ("hybrid", "dense", "bm25"):
         ins, oos = _features(index, split, method)
         gate_key = "dense" if method != "bm25" else "score"
         cand_s = sorted({round(f[gate_key], 4) for f, _ in ins} | {round(f[gate_key], 4) for f in oos})
-        cand_c = [0.0, 0.3, 0.4, 0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8] if method != "bm25" else [0.0, 0.4, 0.5, 0.6, 0.7]
-        cand_m = [0.0]
+        cand_c = [0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0] if method != "bm25" else [0.0]
+        hi_vals = sorted({round(f[gate_key], 4) for f, _ in ins}) if method != "bm25" else []
+        cand_b = [1e9] + hi_vals[-40:]
+        d_in = np.array([f[gate_key] for f, _ in ins], dtype=np.float64)
+        c_in = np.array([f["coverage"] for f, _ in ins], dtype=np.float64)
+        g_in = np.array([bool(good) for _, good in ins])
+        d_oo = np.array([f[gate_key] for f in oos], dtype=np.float64)
+        c_oo = np.array([f["coverage"] for f in oos], dtype=np.float64)
+        S = np.array(cand_s, dtype=np.float64)[:, None]
+        l_in = np.array([f["lexical"] for f, _ in ins], dtype=np.float64)
+        l_oo = np.array([f["lexical"] for f in oos], dtype=np.float64)
+        cand_l = [0.0, 0.5, 1.0, 1.5, 2.0] if method != "bm25" else [0.0]
         best = None
         for c in cand_c:
-            for m in cand_m:
-                for s in cand_s:
-                    ok = sum(1 for f, good in ins if good and f[gate_key] >= s and f["coverage"] >= c and f["margin"] >= m)
-                    rej = sum(1 for f in oos if not (f[gate_key] >= s and f["coverage"] >= c and f["margin"] >= m))
-                    rr = rej / max(1, len(oos))
-                    key = (rr >= target_rejection, ok, rr, -s)
-                    if best is None or key > best[0]:
-                        best = (key, s, c, m, ok / max(1, len(ins)), rr)
-        _, s, c, m, okr, rr = best
+            for b in (cand_b if c > 0 else [1e9]):
+                for lx in cand_l:
+                    p_in = (d_in[None, :] >= S) & (((c_in >= c) | (d_in >= b)) & (l_in >= lx))[None, :]
+                    p_oo = (d_oo[None, :] >= S) & (((c_oo >= c) | (d_oo >= b)) & (l_oo >= lx))[None, :]
+                    oks = (p_in & g_in[None, :]).sum(1)
+                    rrs = 1.0 - p_oo.sum(1) / max(1, len(oos))
+                    for j, sv in enumerate(cand_s):
+                        if sv > b:
+                            continue
+                        # prefer: meets the rejection target, answers most, rejects most, then the
+                        # stricter lexical and noun checks and the higher bypass (robust to unseen subjects)
+                        key = (bool(rrs[j] >= target_rejection), int(oks[j]), float(rrs[j]), lx, c, b, -sv)
+                        if best is None or key > best[0]:
+                            best = (key, sv, c, b, lx, int(oks[j]) / max(1, len(ins)), float(rrs[j]))
+        _, s, c, b, lx, okr, rr = best
         # place the score gate halfway to the next lower observed value: a safety margin
         lower = [v for v in cand_s if v < s]
         if lower:
             s = (s + lower[-1]) / 2
-        cal[method] = {"score": float(s), "coverage": float(c), "margin": float(m)}
+        cal[method] = {"score": float(s), "coverage": float(c), "bypass": float(b), "lexical": float(lx), "margin": 0.0}
         report[method] = {"answered_correct": okr, "oos_rejection": rr, **cal[method]}
     cal["calibrated"] = True
     cal["embedder"] = index.embedder.name

@@ -1,0 +1,165 @@
+"""FAQ API with the fake embedder: contract shape, answered gate, maintainer
+endpoints (token, create/edit/retire, paraphrases, query log, rebuild), hotline page."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from api import exceptions
+from api.settings import Settings
+
+ROOT = Path(__file__).resolve().parent.parent
+TOKEN = "test-maintainer-token"
+
+
+@pytest.fixture(scope="module")
+def faq_settings(tmp_path_factory):
+    var = tmp_path_factory.mktemp("faqvar")
+    return Settings(data_dir=ROOT / "data", var_dir=var, embedder="fake", maintainer_token=TOKEN, database_url="")
+
+
+@pytest.fixture(scope="module")
+def svc(faq_settings):
+    from api.faq.service import FaqService
+    from knowledge_base.faq.entries import load_catalog_any
+
+    s = FaqService.from_settings(faq_settings, load_catalog_any(faq_settings.data_dir))
+    assert s.ready
+    yield s
+    s.close()
+
+
+@pytest.fixture(scope="module")
+def client(svc, faq_settings):
+    from api.faq.views import pages, router
+
+    app = FastAPI()
+    exceptions.install(app)
+    app.include_router(router, prefix="/api/v1")
+    app.include_router(pages)
+    app.state.settings = faq_settings
+    app.state.faq = svc
+    app.state.catalog = None
+    with TestClient(app) as c:
+        yield c
+
+
+ADMIN = {"X-Maintainer-Token": TOKEN}
+
+
+def test_search_contract_shape(client):
+    r = client.get("/api/v1/faq/search", params={"q": "食品证要几天", "k": 3})
+    assert r.status_code == 200
+    body = r.json()
+    assert isinstance(body["answered"], bool)
+    assert len(body["hits"]) == 3
+    for h in body["hits"]:
+        assert {"id", "question", "answer", "item_code", "topic", "score"} <= set(h)
+    assert body["hits"][0]["id"] == "food_business_license.time_limit"
+
+
+def test_out_of_scope_not_answered_but_hits_returned(client):
+    body = client.get("/api/v1/faq/search", params={"q": "哈哈"}).json()
+    assert body["answered"] is False
+    assert body["hits"] and body["message"]
+
+
+def test_search_validation(client):
+    assert client.get("/api/v1/faq/search", params={"q": ""}).status_code == 422
+    assert client.get("/api/v1/faq/search", params={"q": "x", "k": 0}).status_code == 422
+    assert client.get("/api/v1/faq/search", params={"q": "食" * 3000}).status_code == 422
+
+
+def test_admin_requires_token(client):
+    assert client.get("/api/v1/faq/admin/entries").status_code == 401
+    r = client.get("/api/v1/faq/admin/entries", headers={"X-Maintainer-Token": "wrong"})
+    assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"
+
+
+def test_admin_list_and_generated_not_editable(client):
+    r = client.get("/api/v1/faq/admin/entries", params={"origin": "curated"}, headers=ADMIN)
+    assert r.status_code == 200 and any(e["id"] == "general.gaozhi_chengnuo" for e in r.json())
+    r = client.put("/api/v1/faq/admin/entries/food_business_license.fee", json={"answer": "乱写的答案"},
+                   headers=ADMIN)
+    assert r.status_code == 409
+
+
+def test_admin_create_edit_paraphrase_retire_and_rebuild(client, svc):
+    entry = {"id": "general.test_parking", "topic": "general", "question": "政务中心停车收费吗？",
+             "answer": "政务服务中心停车场办事群众免费停车2小时。", "paraphrases": ["去大厅办事停车要钱吗"],
+             "sources": ["测试来源"]}
+    r = client.post("/api/v1/faq/admin/entries", json=entry, headers=ADMIN)
+    assert r.status_code == 201, r.text
+    assert client.post("/api/v1/faq/admin/rebuild", params={"wait": True}, headers=ADMIN).status_code == 202
+    svc.wait_ready()
+    svc.rebuild(wait=True)
+    body = client.get("/api/v1/faq/search", params={"q": "去大厅办事停车要钱吗"}).json()
+    assert body["hits"][0]["id"] == "general.test_parking"
+    r = client.post("/api/v1/faq/admin/entries/general.test_parking/paraphrases", json={"text": "政务大厅车位免费吗"},
+                    headers=ADMIN)
+    assert r.status_code == 201 and "政务大厅车位免费吗" in r.json()["paraphrases"]
+    r = client.put("/api/v1/faq/admin/entries/general.test_parking", json={"answer": "免费停车3小时。"}, headers=ADMIN)
+    assert r.status_code == 200 and r.json()["answer"] == "免费停车3小时。"
+    r = client.delete("/api/v1/faq/admin/entries/general.test_parking", headers=ADMIN)
+    assert r.status_code == 200 and r.json()["retired"] is True
+    svc.wait_ready()
+    svc.rebuild(wait=True)
+    body = client.get("/api/v1/faq/search", params={"q": "去大厅办事停车要钱吗", "k": 5}).json()
+    assert all(h["id"] != "general.test_parking" for h in body["hits"])
+    # a generated entry can be retired too (flag table), and restored
+    assert client.delete("/api/v1/faq/admin/entries/food_business_license.fee", headers=ADMIN).status_code == 200
+    assert client.post("/api/v1/faq/admin/entries/food_business_license.fee/restore", headers=ADMIN).status_code == 200
+    svc.wait_ready()
+
+
+def test_query_log(client, svc):
+    client.get("/api/v1/faq/search", params={"q": "明天天气怎么样"})
+    client.get("/api/v1/faq/search", params={"q": "食品证要几天"})
+    client.get("/api/v1/faq/search", params={"q": "食品证要几天"})
+    svc.flush_log()
+    un = client.get("/api/v1/faq/admin/queries", params={"kind": "unanswered"}, headers=ADMIN).json()["rows"]
+    assert any(r["q"] == "明天天气怎么样" and r["answered"] is False for r in un)
+    most = client.get("/api/v1/faq/admin/queries", params={"kind": "most_asked"}, headers=ADMIN).json()["rows"]
+    assert most[0]["count"] >= 2
+    assert client.get("/api/v1/faq/admin/queries", params={"kind": "low_score"}, headers=ADMIN).status_code == 200
+    st = client.get("/api/v1/faq/admin/status", headers=ADMIN).json()
+    assert st["ready"] and st["entries"] > 0
+
+
+def test_hotline_page(client):
+    r = client.get("/hotline")
+    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+    assert "/faq/search" in r.text and "<input" in r.text
+
+
+def test_reload_keeps_serving(client, svc):
+    """A rebuild runs in the background; searches keep answering from the old index."""
+    svc.rebuild()
+    for _ in range(5):
+        assert client.get("/api/v1/faq/search", params={"q": "烟草证多久"}).status_code == 200
+    svc.wait_ready()
+
+
+def test_service_picks_up_an_index_built_elsewhere(client, svc, faq_settings):
+    """CLI `build-index` in another process writes a new build; the service swaps it in."""
+    import time as _time
+
+    from knowledge_base.faq.embedders import FakeEmbedder
+    from knowledge_base.faq.index import build_index, current_build
+
+    svc.wait_ready()
+    entries = svc.entries()
+    entries[0].paraphrases.append("一条只在新索引里的问法")
+    build_index(entries, FakeEmbedder(), faq_settings.index_dir, progress=False)
+    new = current_build(faq_settings.index_dir)
+    svc._last_check = 0  # skip the 5 s throttle
+    assert client.get("/api/v1/faq/search", params={"q": "烟草证"}).status_code == 200
+    for _ in range(100):
+        if svc._index.path and Path(svc._index.path) == new:
+            break
+        _time.sleep(0.05)
+    assert Path(svc._index.path) == new
+    assert "一条只在新索引里的问法" in svc._index.texts

@@ -1,0 +1,112 @@
+"""FAQ entries: generated from the catalog, curated, merged, and the eval set."""
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+import yaml
+
+from knowledge_base.faq.entries import (INFERRED_NOTE, TOPICS, FaqEntry, build_entries, generate_entries,
+                                        load_catalog_any, load_curated, merge_entries)
+
+ROOT = Path(__file__).resolve().parent.parent
+DATA = ROOT / "data"
+
+
+@pytest.fixture(scope="module")
+def faq_catalog():
+    return load_catalog_any(DATA)
+
+
+@pytest.fixture(scope="module")
+def entries(faq_catalog):
+    return build_entries(faq_catalog, DATA)
+
+
+def test_generated_entries_cover_every_item_and_topic(faq_catalog):
+    gen = generate_entries(faq_catalog)
+    ids = {e.id for e in gen}
+    assert faq_catalog.items, "catalog has items"
+    for code, item in faq_catalog.items.items():
+        # topics every item has: scope, time_limit, department
+        for topic in ("scope", "time_limit", "department"):
+            assert f"{code}.{topic}" in ids
+        if item.materials:
+            assert f"{code}.materials" in ids
+        if item.fee is None:
+            assert f"{code}.fee" not in ids
+    for e in gen:
+        assert e.topic in TOPICS and e.origin == "generated"
+        assert e.id == f"{e.item_code}.{e.topic}"
+        assert len(e.texts()) >= 5, e.id  # several wordings per entry
+        assert e.sources and "来源：" in e.answer, e.id
+
+
+def test_generated_answer_is_rendered_from_the_item_facts(faq_catalog):
+    item = faq_catalog.items["food_business_license"]
+    gen = {e.id: e for e in generate_entries(faq_catalog)}
+    tl = gen["food_business_license.time_limit"]
+    assert item.time_limit.text in tl.answer
+    assert "食品证" in " ".join(tl.paraphrases)  # aliases appear in the wordings
+    if item.time_limit.inferred:
+        assert tl.inferred and INFERRED_NOTE in tl.answer
+    src_titles = [faq_catalog.source(item, k).title for k in item.time_limit.src]
+    assert all(t in tl.answer for t in src_titles)
+    mats = gen["food_business_license.materials"]
+    for m in item.materials:
+        assert m.name in mats.answer
+
+
+def test_curated_entries_are_valid_and_have_paraphrases():
+    curated = load_curated(DATA / "faq" / "curated.yaml")
+    assert len(curated) >= 15
+    ids = [e.id for e in curated]
+    assert len(ids) == len(set(ids))
+    for e in curated:
+        assert e.origin == "curated" and e.topic in TOPICS
+        assert len(e.paraphrases) >= 3, e.id
+        assert e.sources, e.id
+        if e.inferred:
+            assert INFERRED_NOTE in e.answer
+    for key in ("general.gaozhi_chengnuo", "general.rongque_shouli", "general.yizhao_tongxing",
+                "general.license_qrcode", "general.online", "general.yanxu"):
+        assert key in ids
+
+
+def test_override_is_visible_and_moves_wordings():
+    gen = [FaqEntry(id="x_item.fee", item_code="x_item", topic="fee", question="X收费吗？",
+                    paraphrases=["办X要钱吗"], answer="免费。", origin="generated")]
+    cur = [FaqEntry(id="x.fee_fix", item_code=None, topic="fee", question="X到底收不收费？",
+                    answer="不收费，但检测费另计。", origin="curated", overrides="x_item.fee")]
+    merged = {e.id: e for e in merge_entries(gen, cur)}
+    assert merged["x_item.fee"].overridden_by == "x.fee_fix"
+    assert not merged["x_item.fee"].active
+    assert "办X要钱吗" in merged["x.fee_fix"].texts()
+    assert merged["x.fee_fix"].item_code == "x_item"
+
+
+def test_content_hash_changes_with_content():
+    a = FaqEntry(id="a.b", topic="general", question="问", answer="答")
+    b = a.model_copy(update={"answer": "答2"})
+    assert a.content_hash() != b.content_hash()
+    assert a.content_hash() == a.model_copy().content_hash()
+
+
+def test_eval_set_is_large_labelled_and_split_honestly(entries):
+    raw = yaml.safe_load((DATA / "faq" / "eval.yaml").read_text(encoding="utf-8"))
+    cal, test = raw["calibration"], raw["test"]
+    n_in = len(cal["in_scope"]) + len(test["in_scope"])
+    n_oos = len(cal["out_of_scope"]) + len(test["out_of_scope"])
+    assert n_in >= 150 and n_oos >= 40
+    assert len(test["out_of_scope"]) >= 40
+    qs_cal = {r["q"] for r in cal["in_scope"]} | set(cal["out_of_scope"])
+    qs_test = {r["q"] for r in test["in_scope"]} | set(test["out_of_scope"])
+    assert not qs_cal & qs_test, "calibration and test must not share questions"
+    wordings = {t for e in entries for t in e.texts()}
+    ids = {e.id for e in entries}
+    for r in cal["in_scope"] + test["in_scope"]:
+        assert r["q"] not in wordings, f"eval question copied from an entry: {r['q']}"
+    # labels point at real entries (items still being written may lag; most must resolve)
+    labels = [r["id"] for r in cal["in_scope"] + test["in_scope"]]
+    resolved = sum(1 for i in labels if i in ids)
+    assert resolved / len(labels) >= 0.9
