@@ -109,6 +109,7 @@ def running_stack(ports: Ports | None = None, *, timeout: float = 240.0) -> Iter
         "TRANSFORMERS_OFFLINE": "1",
         "SANIC_HOST": HOST,  # rasa-sdk binds 0.0.0.0 unless told
         "DAOBAN_API_URL": f"http://{HOST}:{ports.api}",
+        "DAOBAN_RASA_URL": f"http://{HOST}:{ports.rasa}",
         "PYTHONUNBUFFERED": "1",
     }
     stack = Stack(ports)

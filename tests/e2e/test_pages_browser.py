@@ -1,0 +1,92 @@
+"""The two web pages in a real browser (Debian's Chromium driven by Playwright),
+against the real running stack: the applicant chat widget and the 12345 hotline page."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import botstack  # noqa: E402
+
+pytestmark = [pytest.mark.e2e, pytest.mark.browser]
+CHROMIUM = "/usr/bin/chromium"
+SHOTS = botstack.ROOT / "var" / "screens"
+FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def stack():
+    botstack.prepare_model()
+    with botstack.running_stack() as s:
+        yield s
+
+
+@pytest.fixture(scope="module")
+def browser():
+    from playwright.sync_api import sync_playwright
+
+    assert Path(CHROMIUM).exists(), "Chromium is installed by scripts/setup_browser.sh (make test runs it)"
+    with sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        yield b
+        b.close()
+
+
+def test_chat_widget_intake_with_quick_replies(stack, browser):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page = browser.new_page(viewport={"width": 420, "height": 900})
+    page.goto(f"{stack.api_url}/chat")
+    page.fill("#q", "我想在中山开一家便利店，卖烟")
+    page.press("#q", "Enter")
+    page.get_by_role("button", name="只卖包装好的(预包装)").click()  # quick reply from the question payload
+    page.get_by_role("button", name="不卖").last.click()
+    card = page.locator(".card").filter(has_text="需要办理")
+    card.wait_for(timeout=20000)
+    text = card.inner_text()
+    assert "烟草专卖零售许可证" in text and "仅销售预包装食品" in text
+    assert "食品经营许可（除仅销售预包装食品）" not in text
+    page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
+    page.close()
+
+
+def test_chat_widget_free_text_halal_eatery(stack, browser):
+    page = browser.new_page()
+    page.goto(f"{stack.api_url}/chat")
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    page.fill("#q", "同心县开清真小餐馆，大概一百平米")
+    page.press("#q", "Enter")
+    card = page.locator(".card").filter(has_text="需要办理")
+    card.wait_for(timeout=20000)
+    assert "清真食品准营证" in card.inner_text()
+    page.close()
+
+
+def test_hotline_page_instant_search_and_refusal(stack, browser):
+    page = browser.new_page(viewport={"width": 1000, "height": 900})
+    page.goto(f"{stack.api_url}/hotline")
+    page.fill("#q", "开饭店那个食品证几天能拿到")
+    best = page.locator(".hit.best")
+    best.wait_for(timeout=15000)
+    assert "食品经营许可" in best.inner_text() and "工作日" in best.inner_text()
+    page.screenshot(path=str(SHOTS / "hotline.png"), full_page=True)
+    page.fill("#q", "今天天气怎么样")
+    page.locator(".notice").wait_for(timeout=15000)
+    assert page.locator(".hit.best").count() == 0  # refused: nothing shown as the answer
+    page.close()
+
+
+def test_hotline_lookup_tells_staff_what_to_ask(stack, browser):
+    page = browser.new_page(viewport={"width": 1000, "height": 1200})
+    page.goto(f"{stack.api_url}/hotline")
+    page.fill("#d", "睢县开个小卖部，卖烟")
+    page.click("#dgo")
+    page.locator("#dout .ask").first.wait_for(timeout=15000)
+    asks = page.locator("#dout .ask").all_inner_texts()
+    assert any("吃的喝的" in a for a in asks)  # the question that decides licence vs filing
+    assert "烟草专卖零售许可证" in page.locator("#dout").inner_text()
+    page.screenshot(path=str(SHOTS / "hotline_lookup.png"), full_page=True)
+    page.close()
