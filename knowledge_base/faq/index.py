@@ -243,6 +243,7 @@ class FaqIndex:
         self.entry_topic = np.array([self._topics.index(e.topic) if e.topic in self._topics else 0
                                      for e in entries], dtype=np.int64)
         self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._dense_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
         self._cache_lock = threading.Lock()
         self.cache_size = 512
 
@@ -313,6 +314,23 @@ class FaqIndex:
                     self._cache.popitem(last=False)
         return v
 
+    def _dense_for(self, q: str, use_cache: bool) -> tuple[np.ndarray, np.ndarray]:
+        """Dense scores of a query, memoised with the query vector: the index is
+        immutable, so a repeated query (calibration grids, popular questions) skips FAISS."""
+        if use_cache:
+            with self._cache_lock:
+                hit = self._dense_cache.get(q)
+                if hit is not None:
+                    self._dense_cache.move_to_end(q)
+                    return hit
+        result = self._dense_scores(self._query_vector(q, use_cache))
+        if use_cache:
+            with self._cache_lock:
+                self._dense_cache[q] = result
+                while len(self._dense_cache) > self.cache_size:
+                    self._dense_cache.popitem(last=False)
+        return result
+
     def _dense_scores(self, qv: np.ndarray, k: int = 256) -> tuple[np.ndarray, np.ndarray]:
         """Per entry: max cosine over its wordings among the FAISS top-k (entries
         outside the top-k get the k-th score, a lower bound), and the best wording."""
@@ -349,8 +367,7 @@ class FaqIndex:
             dense = np.zeros_like(lex)
             best_text = np.full(len(self.entries), -1)
         else:
-            qv = self._query_vector(q, use_cache)
-            dense, best_text = self._dense_scores(qv)
+            dense, best_text = self._dense_for(q, use_cache)
             if method == "hybrid":
                 top = float(lex.max()) if lex.size else 0.0
                 rel = lex / top if top > 0 else np.zeros_like(lex)

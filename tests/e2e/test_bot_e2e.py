@@ -21,13 +21,6 @@ REGIONS = {"zhongshan", "yangjiang", "suixian", "jinzhong", "tongxin"}
 
 
 @pytest.fixture(scope="module")
-def stack():
-    botstack.prepare_model()
-    with botstack.running_stack() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def http():
     with httpx.Client() as c:
         yield c

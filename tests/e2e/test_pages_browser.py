@@ -18,13 +18,6 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 
 
 @pytest.fixture(scope="module")
-def stack():
-    botstack.prepare_model()
-    with botstack.running_stack() as s:
-        yield s
-
-
-@pytest.fixture(scope="module")
 def browser():
     from playwright.sync_api import sync_playwright
 
