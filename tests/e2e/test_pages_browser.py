@@ -34,8 +34,8 @@ def test_chat_widget_intake_with_quick_replies(stack, browser):
     page.goto(f"{stack.api_url}/chat")
     page.fill("#q", "我想在中山开一家便利店，卖烟")
     page.press("#q", "Enter")
-    page.get_by_role("button", name="只卖包装好的(预包装)").click()  # quick reply from the question payload
-    page.get_by_role("button", name="不卖").last.click()
+    page.get_by_role("button", name="只卖包装好的(预包装)", exact=True).click()  # quick reply from the question payload
+    page.get_by_role("button", name="不卖", exact=True).click()
     card = page.locator(".card").filter(has_text="需要办理")
     card.wait_for(timeout=20000)
     text = card.inner_text()
