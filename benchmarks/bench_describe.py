@@ -74,6 +74,24 @@ def main(rounds: int = 20):
     for name, vals in [("HTTP POST /intake/describe", http), ("service describe()", service), ("baseline resolve(profile)", baseline)]:
         print(f"{name:<34}{statistics.median(vals):>10.2f}{pct(vals, 95):>10.2f}{max(vals):>10.2f}")
     print(f"ratio describe/resolve (p50): {statistics.median(service) / statistics.median(baseline):.2f}x")
+    accuracy(svc)
+
+
+def accuracy(svc):
+    """Understanding on descriptions written for evaluation only (benchmarks/data/*.yaml)."""
+    print()
+    print(f"{'eval set':<28}{'n':>5}{'region':>9}{'activity':>10}{'codes ok':>10}")
+    for path in sorted((ROOT / "benchmarks" / "data").glob("describe_*.yaml")):
+        cases = yaml.safe_load(path.read_text(encoding="utf-8"))
+        reg = act = codes_ok = 0
+        for c in cases:
+            r = svc.describe(c["text"])
+            prof, codes = r["profile"], {it["code"] for it in r["bundle"]["items"]}
+            reg += prof["region"] == c.get("region")
+            act += not c.get("activities") or set(c["activities"]) <= set(prof["activities"])
+            codes_ok += set(c.get("must", [])) <= codes and not set(c.get("must_not", [])) & codes
+        n = len(cases)
+        print(f"{path.stem:<28}{n:>5}{reg / n:>9.2f}{act / n:>10.2f}{codes_ok / n:>10.2f}")
 
 
 if __name__ == "__main__":

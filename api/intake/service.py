@@ -46,4 +46,5 @@ class IntakeService:
         codes = [it["code"] for it in bundle["startup_steps"]] + [it["code"] for it in bundle["items"]]
         form = merge_form(self.catalog, codes, profile, values)
         form["bundle_final"] = bundle["final"]
+        form["profile"] = profile.model_dump()  # so a widget can submit the form with what it was built from
         return form

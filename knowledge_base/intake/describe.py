@@ -30,7 +30,7 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("halal", True, ("清真",)),
     ("tobacco", True, ("香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒")),
     ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好的", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食")),
-    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨")),
+    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工")),
     ("food_sales", "produce", ("只卖蔬菜", "只卖水果", "只卖生鲜", "食用农产品")),
     ("workshop", True, ("小作坊", "自己加工", "自产", "批发给", "加工后", "生产加工", "作坊")),
     ("radiation", True, ("X光", "x光", "CT", "DR", "牙片机", "拍片", "放射", "B超机")),
@@ -42,6 +42,8 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("seed_repack", True, ("分装种子", "种子分装", "生产种子", "制种", "繁种")),
     ("online_drug_info", True, ("药品信息", "医药网站", "药品网站")),
 ]
+# 「不带餐厅」「没有KTV」「不是饭店」: the activity right after a negation is not the business
+ACT_NEG = re.compile(r"(不|没有?|无|非)(是|带|含|设|开|做|提供|卖|要|搞|附设)?(个|家|一家|一个)?$")
 TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营)\s*(香)?烟(?![花囱雾道机头])")
 DEVICE_WORDS = {
     "class2": ("二类医疗器械", "二类器械", "第二类", "血压计", "体温计", "医用口罩", "血糖仪", "二类"),
@@ -114,7 +116,7 @@ class Describer:
                 span = range(pos, pos + len(word))
                 if any(taken[i] for i in span):
                     continue
-                if re.search(r"(不是|不开|不做|不想开|没有|不)$", raw[max(0, pos - 2):pos]):
+                if ACT_NEG.search(raw[max(0, pos - 4):pos]):
                     continue
                 for i in span:
                     taken[i] = True

@@ -32,7 +32,7 @@ def test_chat_widget_intake_with_quick_replies(stack, browser):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page = browser.new_page(viewport={"width": 420, "height": 900})
     page.goto(f"{stack.api_url}/chat")
-    page.fill("#q", "我想在中山开一家便利店，卖烟")
+    page.fill("#q", "我想在中山开一家便利店，四十平米，卖烟")
     page.press("#q", "Enter")
     page.get_by_role("button", name="只卖包装好的(预包装)", exact=True).click()  # quick reply from the question payload
     page.get_by_role("button", name="不卖", exact=True).click()
@@ -42,6 +42,22 @@ def test_chat_widget_intake_with_quick_replies(stack, browser):
     assert "烟草专卖零售许可证" in text and "仅销售预包装食品" in text
     assert "食品经营许可（除仅销售预包装食品）" not in text
     page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
+    # 一表申请 → submit: hostile input is refused with a message, then a clean submission lands
+    page.get_by_role("button", name="生成申请表", exact=True).click()
+    form = page.locator(".card").filter(has_text="一表申请")
+    form.wait_for(timeout=20000)
+    assert form.locator('input[name="f:site_area"]').input_value() == "40"  # pre-filled from the intake
+    form.locator('input[name="f:applicant_name"]').fill("<script>alert(1)</script>")
+    form.locator('input[name="a:name"]').fill("陈小明")
+    form.locator('input[name="a:phone"]').fill("13800138000")
+    form.get_by_role("button", name="提交申请").click()
+    form.get_by_text("没有提交成功").wait_for(timeout=10000)
+    assert "网页代码" in form.inner_text()
+    form.locator('input[name="f:applicant_name"]').fill("中山市小榄陈记便利店")
+    form.get_by_role("button", name="提交申请").click()
+    form.get_by_text("申请已提交").wait_for(timeout=10000)
+    assert "烟草专卖局" in form.inner_text()
+    page.screenshot(path=str(SHOTS / "chat_submitted.png"), full_page=True)
     page.close()
 
 
