@@ -82,12 +82,14 @@ def bench_nlu(client: httpx.Client, stack: botstack.Stack) -> dict:
         tp += len(pred & gold_set)
         fp += len(pred - gold_set)
         fn += len(gold_set - pred)
+    majority = max(per_intent.values(), key=lambda v: v[1])[1] / len(rows)  # baseline: always the most common intent
     precision = tp / (tp + fp) if tp + fp else 1.0
     recall = tp / (tp + fn) if tp + fn else 1.0
     f1 = 2 * precision * recall / (precision + recall) if precision + recall else 0.0
     return {
         "examples": len(rows),
         "intent_accuracy": round(correct / len(rows), 4),
+        "baseline_majority_accuracy": round(majority, 4),
         "entity_precision": round(precision, 4),
         "entity_recall": round(recall, 4),
         "entity_f1": round(f1, 4),
@@ -96,8 +98,19 @@ def bench_nlu(client: httpx.Client, stack: botstack.Stack) -> dict:
     }
 
 
+def naive_questions(client: httpx.Client, stack: botstack.Stack, sc: dict) -> int:
+    """Baseline: a static form asks every fact its activities list (asks), whether or not
+    the answer can change the bundle; only what the first message already said is skipped."""
+    industries = {a["key"]: a for a in yaml.safe_load((ROOT / "data/catalog/industries.yaml").read_text(encoding="utf-8"))["activities"]}
+    r = client.post(f"{stack.api_url}/api/v1/intake/describe", json={"text": sc["say"]}, timeout=30).json()
+    prof = r["profile"]
+    keys = {k for a in prof["activities"] for k in industries.get(a, {}).get("asks", []) if prof.get(k) is None}
+    return len(keys) + (prof["region"] is None) + (not prof["activities"])
+
+
 def bench_questions(client: httpx.Client, stack: botstack.Stack, scenarios: list[dict]) -> dict:
     counts, failures = {}, []
+    naive = [naive_questions(client, stack, sc) for sc in scenarios]
     for sc in scenarios:
         tr = botstack.run_scenario(client, stack, sc, f"bench-q-{sc['id']}-{uuid.uuid4().hex[:6]}")
         counts[sc["id"]] = len(tr.asked)
@@ -108,6 +121,9 @@ def bench_questions(client: httpx.Client, stack: botstack.Stack, scenarios: list
     return {
         "scenarios": len(values),
         "median_questions": statistics.median(values),
+        "baseline_static_form_median": statistics.median(naive),
+        "baseline_static_form_total": sum(naive),
+        "total_questions": sum(values),
         "max_questions": max(values),
         "per_scenario": counts,
         "bundle_mismatches": failures,
@@ -172,6 +188,7 @@ def main(argv=None) -> int:
         nlu = bench_nlu(client, stack)
         questions = bench_questions(client, stack, scenarios)
         latency = bench_latency(stack, scenarios, args.concurrency, args.rounds)
+        single = bench_latency(stack, scenarios, 1, max(1, args.rounds))  # baseline: no concurrency
         startup = dict(stack.started_s)
 
     checks = {
@@ -179,7 +196,7 @@ def main(argv=None) -> int:
         "median_questions": questions["median_questions"] <= TARGETS["median_questions"],
         "p95_ms": latency["p95_ms"] < TARGETS["p95_ms"],
     }
-    report = {"nlu": nlu, "questions": questions, "latency": latency, "startup_s": startup, "targets": TARGETS, "pass": checks}
+    report = {"nlu": nlu, "questions": questions, "latency": latency, "latency_single": single, "startup_s": startup, "targets": TARGETS, "pass": checks}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
 
@@ -187,14 +204,22 @@ def main(argv=None) -> int:
     print(f"  NLU held-out ({nlu['examples']} examples): intent accuracy {nlu['intent_accuracy']:.3f} "
           f"(target >= {TARGETS['intent_accuracy']})  entity P/R/F1 {nlu['entity_precision']:.3f}/"
           f"{nlu['entity_recall']:.3f}/{nlu['entity_f1']:.3f}")
+    print(f"    baseline (always the most common intent): {nlu['baseline_majority_accuracy']:.3f}  "
+          f"ratio {nlu['intent_accuracy'] / max(nlu['baseline_majority_accuracy'], 1e-9):.2f}x")
     for m in nlu["misses"]:
         print(f"    miss: {m['text']!r} gold={m['gold']} got={m['got']} ({m['confidence']})")
     print(f"  questions per scenario ({questions['scenarios']} scenarios): median {questions['median_questions']} "
           f"max {questions['max_questions']} (target median <= {TARGETS['median_questions']})"
           + (f"  bundle mismatches: {questions['bundle_mismatches']}" if questions["bundle_mismatches"] else ""))
+    print(f"    baseline (static form asking every listed fact): median {questions['baseline_static_form_median']}, "
+          f"total {questions['baseline_static_form_total']} vs {questions['total_questions']} asked "
+          f"(ratio {questions['total_questions'] / max(questions['baseline_static_form_total'], 1):.2f})")
     print(f"  webhook turn latency, {latency['concurrency']} concurrent conversations ({latency['turns']} turns): "
           f"p50 {latency['p50_ms']} ms  p95 {latency['p95_ms']} ms  max {latency['max_ms']} ms  "
           f"({latency['turns_per_s']} turns/s; target p95 < {TARGETS['p95_ms']} ms)")
+    print(f"    baseline (one conversation at a time, {single['turns']} turns): p50 {single['p50_ms']} ms  p95 {single['p95_ms']} ms; "
+          f"p95 ratio 10-concurrent/single {latency['p95_ms'] / max(single['p95_ms'], 1e-9):.2f}x, "
+          f"throughput ratio {latency['turns_per_s'] / max(single['turns_per_s'], 1e-9):.2f}x")
     if startup:
         print("  start-up: " + ", ".join(f"{k} {v:.1f}s" for k, v in startup.items()))
     print("  targets: " + ", ".join(f"{k} {'PASS' if v else 'FAIL'}" for k, v in checks.items()))

@@ -30,7 +30,7 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("halal", True, ("清真",)),
     ("tobacco", True, ("香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒")),
     ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好的", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食")),
-    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工")),
+    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸")),
     ("food_sales", "produce", ("只卖蔬菜", "只卖水果", "只卖生鲜", "食用农产品")),
     ("workshop", True, ("小作坊", "自己加工", "自产", "批发给", "加工后", "生产加工", "作坊")),
     ("radiation", True, ("X光", "x光", "CT", "DR", "牙片机", "拍片", "放射", "B超机")),
@@ -42,6 +42,7 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("seed_repack", True, ("分装种子", "种子分装", "生产种子", "制种", "繁种")),
     ("online_drug_info", True, ("药品信息", "医药网站", "药品网站")),
 ]
+EATERY_RE = re.compile(r"(吃|饭|面|汤|粥|菜|肉|鱼|鸡|鸭|饺|包子|米线|粉|饼|串)[^，。,；;]{0,3}(馆|店|铺|档|摊|坊)")
 # 「不带餐厅」「没有KTV」「不是饭店」: the activity right after a negation is not the business
 ACT_NEG = re.compile(r"(不|没有?|无|非)(是|带|含|设|开|做|提供|卖|要|搞|附设)?(个|家|一家|一个)?$")
 TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营)\s*(香)?烟(?![花囱雾道机头])")
@@ -122,6 +123,8 @@ class Describer:
                     taken[i] = True
                 acts.append((pos, self.lexicon.activity_words[word]))
         activities = list(dict.fromkeys(a for _, a in sorted(acts)))
+        if not activities and EATERY_RE.search(raw):  # 「羊肉汤馆」「卖面的铺子」: an eatery the lexicon lacks
+            activities = ["snack_bar"]
         if activities:
             found["activities"] = activities
         # numbers with units
