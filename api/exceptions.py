@@ -67,8 +67,59 @@ def _describe_validation(errors: list[dict]) -> list[dict]:
     out = []
     for err in errors:
         loc = ".".join(str(p) for p in err.get("loc", ()) if p not in ("body", "query", "path"))
-        out.append({"field": loc or "(body)", "problem": err.get("msg", ""), "type": err.get("type", "")})
+        msg = str(err.get("msg", "")).removeprefix("Value error, ")
+        out.append({"field": loc or "(body)", "problem": msg, "type": err.get("type", ""), "ctx": {
+            k: v for k, v in (err.get("ctx") or {}).items() if isinstance(v, (int, float, str))}})
     return out
+
+
+FIELD_NAMES = {
+    "text": "描述内容", "region": "地区", "q": "问题", "k": "返回条数",
+    "applicant.name": "经办人姓名", "applicant.phone": "联系电话", "applicant.id_number": "身份证号码",
+    "applicant.uscc": "统一社会信用代码", "profile.area_m2": "经营面积", "profile.activities": "经营项目",
+    "profile.region": "地区", "profile.vehicle_weight_t": "货车总质量", "form_values": "表单内容",
+}
+_TYPE_ZH = {
+    "missing": "必须填写",
+    "string_too_short": "不能为空",
+    "string_too_long": "太长了（最多{max_length}个字）",
+    "too_long": "条目太多（最多{max_length}项）",
+    "extra_forbidden": "是不认识的字段，请删除",
+    "literal_error": "取值不在允许范围内（可选：{expected}）",
+    "enum": "取值不在允许范围内（可选：{expected}）",
+    "int_parsing": "应填整数",
+    "float_parsing": "应填数字",
+    "bool_parsing": "应填 是/否(true/false)",
+    "greater_than": "应大于{gt}",
+    "greater_than_equal": "应不小于{ge}",
+    "less_than_equal": "应不大于{le}",
+    "string_pattern_mismatch": "格式不对",
+    "dict_type": "应为对象(JSON 对象)",
+    "list_type": "应为列表",
+    "string_type": "应为文字",
+    "model_type": "应为对象(JSON 对象)",
+}
+
+
+def _zh_summary(detail: list[dict]) -> str:
+    """The problems in words a person can act on: our own validators speak Chinese;
+    for pydantic's generic ones we name the field."""
+    parts = []
+    for d in detail[:3]:
+        zh = d["problem"].split(" / ")[0]
+        name = FIELD_NAMES.get(d["field"], d["field"])
+        if any("\u4e00" <= ch <= "\u9fff" for ch in zh):
+            parts.append(zh)
+        elif d["type"] == "string_too_short" and d["ctx"].get("min_length", 1) > 1:
+            parts.append(f"{name}太短了（至少{d['ctx']['min_length']}个字）")
+        elif d["type"] in _TYPE_ZH:
+            try:
+                parts.append(f"{name}{_TYPE_ZH[d['type']].format(**d['ctx'])}")
+            except (KeyError, IndexError):
+                parts.append(f"{name}{_TYPE_ZH[d['type']].split('（')[0]}")
+        else:
+            parts.append(f"{name}的内容不符合要求（{d['problem']}）")
+    return "；".join(parts)
 
 
 def install(app: FastAPI) -> None:
@@ -87,7 +138,7 @@ def install(app: FastAPI) -> None:
             )
         fields = "、".join(d["field"] for d in detail)
         return JSONResponse(
-            _body("invalid_input", f"填写的内容有误：{fields}。请按提示修改后再提交。",
+            _body("invalid_input", f"填写的内容有误：{_zh_summary(detail)}。请修改后再提交。",
                   f"Invalid input in: {fields}.", detail),
             status_code=422,
         )
