@@ -162,3 +162,12 @@ def test_jinzhong_modes_and_chat_page(client):
     page = client.get("/chat")
     assert page.status_code == 200 and "智能导办" in page.text and "/webhooks/rest/webhook" in page.text
     assert client.get("/docs").status_code == 200
+
+
+def test_error_messages_are_plain_chinese(client):
+    assert "描述内容不能为空" in _err(client.post("/api/v1/intake/describe", json={"text": ""}), 422)["message"]
+    assert "最多2000个字" in _err(client.post("/api/v1/intake/describe", json={"text": "开" * 2001}), 422)["message"]
+    body = _err(client.post("/api/v1/applications", json=_application(applicant={"name": "张三", "phone": "123"})), 422)
+    assert "联系电话太短了" in body["message"] and body["detail"][0]["field"] == "applicant.phone"
+    body = _err(client.post("/api/v1/applications", json=_application(form_values={"applicant_name": "<b>x</b>"})), 422)
+    assert "网页代码" in body["message"]
