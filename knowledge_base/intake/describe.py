@@ -75,6 +75,7 @@ class Describer:
         for word in lexicon.all_words():
             self.tokenizer.add_word(word, freq=200000)
         self._words = lexicon.all_words()
+        self._activity_words = sorted(lexicon.activity_words, key=len, reverse=True)
 
     # -- helpers ---------------------------------------------------------
     @staticmethod
@@ -90,9 +91,13 @@ class Describer:
     def _negated(text: str, start: int) -> bool:
         return bool(_NEG.search(text[max(0, start - 6):start]))
 
-    def _find(self, text: str, word: str):
-        for m in re.finditer(re.escape(word), text):
-            yield m.start()
+    @staticmethod
+    def _find(text: str, word: str):
+        """Every start position of ``word`` in ``text`` (plain substring search)."""
+        pos = text.find(word)
+        while pos >= 0:
+            yield pos
+            pos = text.find(word, pos + 1)
 
     # -- parse -----------------------------------------------------------
     def parse(self, text: str, region: str | None = None) -> Parse:
@@ -110,8 +115,8 @@ class Describer:
         # activities: longest-first matches on the raw text, without overlaps
         taken = [False] * len(raw)
         acts: list[tuple[int, str]] = []
-        for word in sorted(self.lexicon.activity_words, key=len, reverse=True):
-            if word in STOP:
+        for word in self._activity_words:
+            if word in STOP or word not in raw:
                 continue
             for pos in self._find(raw, word):
                 span = range(pos, pos + len(word))
