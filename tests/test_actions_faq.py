@@ -21,15 +21,7 @@ HIT = {
 PROFILE = {"region": "zhongshan", "activities": ["tea_drink"]}
 
 
-@pytest.fixture(autouse=True)
-def api_url(monkeypatch):
-    monkeypatch.setenv("DAOBAN_API_URL", API)
-
-
-@pytest.fixture
-def api():
-    with respx.mock(base_url=API + "/api/v1", assert_all_called=False) as mock:
-        yield mock
+pytestmark = pytest.mark.usefixtures("api_url")
 
 
 def test_answered_question_then_the_intake_resumes(api):

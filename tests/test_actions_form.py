@@ -16,9 +16,7 @@ PROFILE = {"region": "suixian", "activities": ["pharmacy"], "medical_devices": "
 FORM = {"sections": [{"key": "basic", "title": "基本信息", "fields": ["applicant_name"]}], "fields": [{"key": "applicant_name", "value": None}], "bundle_final": True}
 
 
-@pytest.fixture(autouse=True)
-def api_url(monkeypatch):
-    monkeypatch.setenv("DAOBAN_API_URL", API)
+pytestmark = pytest.mark.usefixtures("api_url")
 
 
 def test_form_payload_from_the_api():

@@ -76,15 +76,7 @@ def result(prof, codes, questions=(), final=None, understood=None):
     return out
 
 
-@pytest.fixture(autouse=True)
-def api_url(monkeypatch):
-    monkeypatch.setenv("DAOBAN_API_URL", API)
-
-
-@pytest.fixture
-def api():
-    with respx.mock(base_url=API + "/api/v1", assert_all_called=False) as mock:
-        yield mock
+pytestmark = pytest.mark.usefixtures("api_url")
 
 
 def body(route, i=-1):

@@ -209,6 +209,29 @@ DEFAULT_CALIBRATION = {
 # --------------------------------------------------------------------------- index
 
 
+class _Lru:
+    """A small thread-safe least-recently-used map."""
+
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
 class FaqIndex:
     def __init__(self, entries: list[FaqEntry], texts: list[str], text_entry: np.ndarray, vectors: np.ndarray,
                  embedder, calibration: dict | None = None, path: Path | None = None, meta: dict | None = None):
@@ -242,10 +265,7 @@ class FaqIndex:
         self._topics = list(TOPICS)
         self.entry_topic = np.array([self._topics.index(e.topic) if e.topic in self._topics else 0
                                      for e in entries], dtype=np.int64)
-        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
-        self._dense_cache: OrderedDict[str, tuple[np.ndarray, np.ndarray]] = OrderedDict()
-        self._cache_lock = threading.Lock()
-        self.cache_size = 512
+        self._dense_cache = _Lru(512)
 
     # ---- lexical side
 
@@ -299,36 +319,15 @@ class FaqIndex:
 
     # ---- search
 
-    def _query_vector(self, q: str, use_cache: bool = True) -> np.ndarray:
-        if use_cache:
-            with self._cache_lock:
-                v = self._cache.get(q)
-                if v is not None:
-                    self._cache.move_to_end(q)
-                    return v
-        v = np.asarray(self.embedder.encode_query(q), dtype=np.float32)
-        if use_cache:
-            with self._cache_lock:
-                self._cache[q] = v
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
-        return v
-
     def _dense_for(self, q: str, use_cache: bool) -> tuple[np.ndarray, np.ndarray]:
-        """Dense scores of a query, memoised with the query vector: the index is
-        immutable, so a repeated query (calibration grids, popular questions) skips FAISS."""
+        """Dense scores of a query, memoised: the index is immutable, so a repeated
+        query (calibration grids, popular questions) skips the encoder and FAISS."""
+        hit = self._dense_cache.get(q) if use_cache else None
+        if hit is not None:
+            return hit
+        result = self._dense_scores(np.asarray(self.embedder.encode_query(q), dtype=np.float32))
         if use_cache:
-            with self._cache_lock:
-                hit = self._dense_cache.get(q)
-                if hit is not None:
-                    self._dense_cache.move_to_end(q)
-                    return hit
-        result = self._dense_scores(self._query_vector(q, use_cache))
-        if use_cache:
-            with self._cache_lock:
-                self._dense_cache[q] = result
-                while len(self._dense_cache) > self.cache_size:
-                    self._dense_cache.popitem(last=False)
+            self._dense_cache.put(q, result)
         return result
 
     def _dense_scores(self, qv: np.ndarray, k: int = 256) -> tuple[np.ndarray, np.ndarray]:
