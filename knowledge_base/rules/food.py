@@ -21,8 +21,8 @@ def _small_catering_nx(ctx: Ctx) -> bool:
 
 
 def _small_shop_nx(ctx: Ctx) -> bool:
-    """同心: a 便利店 selling food at or under the 食品小销售店 threshold."""
-    if ctx.province != "ningxia" or not any(a.key == "convenience_store" for a in ctx.activities):
+    """同心: a shop selling food (便利店, or a 超市 that small) at or under the 食品小销售店 threshold."""
+    if ctx.province != "ningxia" or not ctx.has("food_retail"):
         return False
     area = ctx.area()
     return area is not None and area <= ctx.param(NX_SMALL_SHOP, 30)
@@ -71,7 +71,7 @@ def food_licence_for_catering_or_bulk(ctx: Ctx):
         why.append("您销售散装食品或现做现卖的食品（不只是预包装食品），须取得食品经营许可。")
     if ctx.province == "ningxia" and any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
         why.append(f"{ctx.area_text()}，超过同心县小餐饮登记标准（{ctx.param(NX_SMALL_CATERING, 150):g}平方米及以下），按食品经营许可办理。")
-    if ctx.province == "ningxia" and any(a.key == "convenience_store" for a in ctx.activities):
+    if ctx.province == "ningxia" and ctx.has("food_retail"):
         why.append(f"{ctx.area_text()}，超过同心县食品小销售店标准（{ctx.param(NX_SMALL_SHOP, 30):g}平方米及以下）。")
     if ctx.province == "henan" and ctx.has("catering", "food_retail") and ctx.profile.area_m2:
         why.append(f"{ctx.area_text()}，超过河南小经营店登记标准（{ctx.param(HA_SMALL_SHOP, 60):g}平方米及以下）。")
