@@ -32,6 +32,7 @@ cat <<MSG
 daoban is running (started in $(( $(date +%s) - start )) s; logs in var/log/):
   申请人聊天页   http://127.0.0.1:$API_PORT/chat
   12345 热线查询 http://127.0.0.1:$API_PORT/hotline
+  知识库维护     http://127.0.0.1:$API_PORT/maintainer
   API 文档       http://127.0.0.1:$API_PORT/docs
   FAQ 维护令牌   var/maintainer_token（请求头 X-Maintainer-Token）
   Rasa REST      http://127.0.0.1:$RASA_PORT/webhooks/rest/webhook

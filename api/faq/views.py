@@ -129,3 +129,9 @@ def hotline(request: Request):
     html = _env.get_template("hotline.html").render(api="/api/v1", regions=regions,
                                                     max_chars=getattr(settings, "max_text_chars", 2000))
     return HTMLResponse(html)
+
+
+@pages.get("/maintainer", response_class=HTMLResponse, include_in_schema=False)
+def maintainer_page():
+    """The FAQ maintainers' page (the token is typed in the page; every call sends it)."""
+    return HTMLResponse(_env.get_template("maintainer.html").render(api="/api/v1"))

@@ -20,6 +20,7 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
+MAINTAINER_TOKEN = "e2e-maintainer-token"
 
 
 @dataclass
@@ -110,6 +111,7 @@ def running_stack(ports: Ports | None = None, *, timeout: float = 240.0) -> Iter
         "SANIC_HOST": HOST,  # rasa-sdk binds 0.0.0.0 unless told
         "DAOBAN_API_URL": f"http://{HOST}:{ports.api}",
         "DAOBAN_RASA_URL": f"http://{HOST}:{ports.rasa}",
+        "DAOBAN_MAINTAINER_TOKEN": MAINTAINER_TOKEN,
         "PYTHONUNBUFFERED": "1",
     }
     stack = Stack(ports)
