@@ -230,7 +230,8 @@ class ActionProcessIntake(Action):
             if said and set(said) != set(new_profile.get("activities") or []):
                 return await client.resolve({**new_profile, "activities": list(dict.fromkeys(said))})
         if not found and not pending and not profile:
-            return None
+            # 「我想开个店」: clearly an intake, nothing said yet: ask the engine's first question
+            return result if intent == "describe_business" and result.get("questions") else None
         if not found and pending:
             return None
         return result

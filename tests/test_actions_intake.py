@@ -316,3 +316,19 @@ def test_match_option(text, intent, expected):
     got = match_option(HALAL_Q, text, intent)
     assert (got is _NO_MATCH) if expected == "no" else got == expected
     assert match_option(FOOD_Q, "不卖", "deny") == "none"
+
+
+def test_bare_wish_to_open_a_shop_gets_the_first_question(api):
+    region_q = {"type": "question", "key": "region", "text": "您的店开在哪个地方？",
+                "options": [{"title": "广东中山", "payload": '/inform{"region": "zhongshan"}', "value": "zhongshan"}]}
+    empty = {**profile()}
+    api.post("/intake/describe").mock(return_value=httpx.Response(200, json=result(empty, [], [region_q], understood={})))
+    events, messages = run_action(ActionProcessIntake(), make_tracker("我想开个店", "describe_business"))
+    assert customs(messages) == [region_q]
+    assert SlotSet("pending_question", region_q) in events
+
+
+def test_nothing_usable_and_no_intake_intent_says_so(api):
+    api.post("/intake/describe").mock(return_value=httpx.Response(200, json=result(profile(), [], [], understood={})))
+    events, messages = run_action(ActionProcessIntake(), make_tracker("嗯", "inform"))
+    assert events == [] and "没听明白" in texts(messages)[0]
