@@ -59,7 +59,7 @@ class ApplicationService:
             raise InvalidInput("还不知道您要经营什么，无法提交申请。请先完成导办问答。", "The profile has no activity yet.")
         if req.profile.region is None:
             raise InvalidInput("请先选择办理地区(中山、阳江、睢县、晋中、同心)。", "The profile has no region.")
-        form = self.intake.form(req.profile, req.form_values)
+        form = self.intake.form(req.profile, req.form_values, resolved)
         app_id = str(uuid.uuid4())
         payload = {
             "id": app_id,

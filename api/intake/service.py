@@ -39,10 +39,11 @@ class IntakeService:
     def resolve(self, profile: Profile) -> dict:
         return self.engine.resolve(self._check(profile))
 
-    def form(self, profile: Profile, values: dict | None = None) -> dict:
+    def form(self, profile: Profile, values: dict | None = None, resolved: dict | None = None) -> dict:
+        """The merged form for the profile's bundle (``resolved``: a resolve() result the
+        caller already has, so the bundle is not computed twice)."""
         profile = self._check(profile)
-        result = self.engine.resolve(profile)
-        bundle = result["bundle"]
+        bundle = (resolved or self.engine.resolve(profile))["bundle"]
         codes = [it["code"] for it in bundle["startup_steps"]] + [it["code"] for it in bundle["items"]]
         form = merge_form(self.catalog, codes, profile, values)
         form["bundle_final"] = bundle["final"]
