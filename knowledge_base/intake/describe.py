@@ -1,18 +1,17 @@
 """Free Chinese text → Profile: region, activities, numbers with units, flags.
 
 「同心县开清真小餐馆，大概一百平米」 → region tongxin, activities [snack_bar],
-halal True, area_m2 100.  Chinese numerals are converted with cn2an, words are
-cut with jieba using the catalog lexicon as its user dictionary, and negation
-(不/没/无) in front of a flag word turns it off.
+halal True, area_m2 100.  Chinese numerals are converted with cn2an; activities
+and places are the longest non-overlapping matches of the catalog lexicon (the same
+lexicon becomes the bot's jieba dictionary); negation (不/没/无) in front of a word
+turns it off.
 """
 from __future__ import annotations
 
 import re
-import threading
 from dataclasses import dataclass, field
 
 import cn2an
-import jieba
 
 from knowledge_base.intake.lexicon import Lexicon
 from knowledge_base.rules.profile import FOOD_LEVEL, Profile
@@ -60,21 +59,13 @@ STOP = {"开", "店"}
 class Parse:
     profile: Profile
     found: dict[str, object] = field(default_factory=dict)  # key -> value, for explanations
-    words: list[str] = field(default_factory=list)
 
 
 class Describer:
-    """Built once from the catalog lexicon (jieba dictionary loaded in the constructor)."""
-
-    _lock = threading.Lock()
+    """Built once from the catalog lexicon; stateless afterwards (safe across threads)."""
 
     def __init__(self, lexicon: Lexicon):
         self.lexicon = lexicon
-        self.tokenizer = jieba.Tokenizer()
-        self.tokenizer.initialize()
-        for word in lexicon.all_words():
-            self.tokenizer.add_word(word, freq=200000)
-        self._words = lexicon.all_words()
         self._activity_words = sorted(lexicon.activity_words, key=len, reverse=True)
 
     # -- helpers ---------------------------------------------------------
@@ -85,7 +76,7 @@ class Describer:
             converted = cn2an.transform(text, "cn2an")
         except Exception:  # cn2an rejects some odd inputs; keep the original
             converted = text
-        return converted.replace("，", "，")
+        return converted
 
     @staticmethod
     def _negated(text: str, start: int) -> bool:
@@ -104,8 +95,6 @@ class Describer:
         raw = text
         text = self.normalise(text)
         found: dict[str, object] = {}
-        with self._lock:
-            tokens = [t for t in self.tokenizer.lcut(raw) if t.strip()]
         # region: explicit argument wins, else the first place name
         region_hits = [(text.find(w), code) for w, code in self.lexicon.region_words.items() if w in text]
         if region:
@@ -181,4 +170,4 @@ class Describer:
         if found.get("tobacco") is True and "tobacco_shop" in activities and len(activities) > 1:
             activities.remove("tobacco_shop")  # 「便利店也卖烟」: the flag says it all
         profile = Profile.model_validate({k: v for k, v in found.items()})
-        return Parse(profile=profile, found=found, words=tokens)
+        return Parse(profile=profile, found=found)
