@@ -22,9 +22,6 @@ class Lexicon:
     region_words: dict[str, str]  # place word -> region code
     item_words: dict[str, str]  # item name/alias -> code
 
-    def all_words(self) -> list[str]:
-        return sorted({*self.activity_words, *self.region_words, *self.item_words}, key=len, reverse=True)
-
 
 def build_lexicon(catalog: Catalog) -> Lexicon:
     acts: dict[str, str] = {}

@@ -69,56 +69,47 @@ class Engine:
                     keys.append(k)
         return [k for k in Q.ORDER if k in keys]
 
-    def _variants(self, key: str, profile: Profile) -> list[tuple[str, object]]:
-        if key == "area_m2":
-            return [(t, v) for t, v in Q.range_options(list(Q.AREA_THRESHOLDS), "m2", "平方米")]
-        if key == "vehicle_weight_t":
-            return [(t, v) for t, v in Q.range_options(list(Q.WEIGHT_THRESHOLDS), "t", "吨")]
-        if key == "region":
-            return [(o.title, o.value) for o in Q.REGION_OPTIONS]
-        return [(o.title, o.value) for o in Q.SPECS[key].options]
-
     def _with(self, profile: Profile, key: str, value) -> Profile:
         data = profile.model_dump()
-        if key == "activities":
-            data["activities"] = [value]
-        else:
-            data[key] = value
+        data[key] = value
         return Profile.model_validate(data)
 
-    def questions(self, profile: Profile, evaluation: Evaluation | None = None) -> list[dict]:
+    def questions(self, profile: Profile) -> list[dict]:
         out = []
         for key in self._candidates(profile):
-            if key in ("region", "activities"):
-                # always needed: without them there is no bundle to speak of
-                variants = self._variants(key, profile) if key == "region" else [(o.title, o.value) for o in Q.ACTIVITY_OPTIONS]
-                out.append(self._question(key, variants))
+            if key == "region":  # always needed: without them there is no bundle to speak of
+                out.append(self._question(key, [(o.title, o.value) for o in Q.REGION_OPTIONS]))
                 continue
-            variants = self._variants(key, profile)
-            outcomes = {}
-            for title, value in variants:
-                codes = frozenset(self.evaluate(self._with(profile, key, value)).codes)
-                outcomes.setdefault(codes, []).append((title, value))
-            if len(outcomes) < 2:
-                continue  # the answer cannot change the bundle: never ask
-            if key in ("area_m2", "vehicle_weight_t"):
-                variants = self._merge_ranges(variants, profile, key)
-            out.append(self._question(key, variants))
+            if key == "activities":
+                out.append(self._question(key, [(o.title, o.value) for o in Q.ACTIVITY_OPTIONS]))
+                continue
+            if key in Q.THRESHOLDS:
+                options = self._ranges(profile, key)
+                if options:
+                    out.append(self._question(key, options))
+                continue
+            variants = [(o.title, o.value) for o in Q.SPECS[key].options]
+            outcomes = {frozenset(self.evaluate(self._with(profile, key, v)).codes) for _, v in variants}
+            if len(outcomes) > 1:  # only an answer that can change the bundle is worth asking
+                out.append(self._question(key, variants))
         return out
 
-    def _merge_ranges(self, variants, profile, key):
-        """Join neighbouring ranges that give the same bundle, so the options are only
-        the thresholds that matter here (e.g. just 150㎡ for a 同心 小餐饮)."""
-        thresholds = list(Q.AREA_THRESHOLDS if key == "area_m2" else Q.WEIGHT_THRESHOLDS)
-        unit = "平方米" if key == "area_m2" else "吨"
+    def _ranges(self, profile: Profile, key: str) -> list[tuple[str, object]]:
+        """The ranges between thresholds, neighbours that give the same bundle joined,
+        so the options are only the thresholds that matter here (e.g. just 150㎡ for a
+        同心 小餐饮).  Empty when every range gives the same bundle."""
+        thresholds, unit = Q.THRESHOLDS[key]
         bounds = [None, *thresholds, None]
-        ranges = []  # (lo, hi, value, codes)
-        for (lo, hi), (_, value) in zip(zip(bounds, bounds[1:]), variants):
+        ranges = []  # (lo, hi, representative value, codes)
+        for lo, hi in zip(bounds, bounds[1:]):
+            value = hi if hi is not None else Q.above(lo, key)  # "以下" includes the bound itself
             codes = frozenset(self.evaluate(self._with(profile, key, value)).codes)
             if ranges and ranges[-1][3] == codes:
                 ranges[-1] = (ranges[-1][0], hi, ranges[-1][2], codes)
             else:
                 ranges.append((lo, hi, value, codes))
+        if len(ranges) == 1:
+            return []  # every range gives the same bundle: nothing to ask
         out = []
         for lo, hi, value, _ in ranges:
             if lo is None:
@@ -143,7 +134,7 @@ class Engine:
     # -- bundle ----------------------------------------------------------
     def resolve(self, profile: Profile) -> dict:
         ev = self.evaluate(profile)
-        qs = self.questions(profile, ev)
+        qs = self.questions(profile)
         return {"profile": profile.model_dump(), "bundle": self.bundle(profile, ev, final=not qs), "questions": qs}
 
     def bundle(self, profile: Profile, ev: Evaluation, *, final: bool) -> dict:

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 # 150 同心小餐饮 / 小型餐馆.  "以下" includes the number itself (民法典第1259条).
 AREA_THRESHOLDS = (30.0, 60.0, 150.0)
 WEIGHT_THRESHOLDS = (4.5,)
+THRESHOLDS = {"area_m2": (AREA_THRESHOLDS, "平方米"), "vehicle_weight_t": (WEIGHT_THRESHOLDS, "吨")}
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,6 @@ def payload(key: str, value: object) -> str:
     return "/inform" + json.dumps({key: value}, ensure_ascii=False)
 
 
-def range_options(thresholds: list[float], unit: str, unit_text: str) -> list[tuple[str, float]]:
-    """Ranges between the thresholds that matter, each with a representative value."""
-    opts: list[tuple[str, float]] = []
-    lo = None
-    for t in thresholds:
-        title = f"{t:g}{unit_text}及以下" if lo is None else f"{lo:g}到{t:g}{unit_text}"
-        value = t if lo is None else t  # the upper bound itself belongs to the lower range
-        opts.append((title, value))
-        lo = t
-    opts.append((f"{lo:g}{unit_text}以上", lo * 2 if unit == "m2" else lo + 1))
-    return opts
+def above(top: float, key: str) -> float:
+    """A value safely above the highest threshold (for the "…以上" option)."""
+    return top * 2 if key == "area_m2" else top + 1
