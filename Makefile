@@ -18,7 +18,7 @@ run: ## install what is missing, build model/index, train bot, start every servi
 
 test: ## every test: catalog check, bot data validation and test stories, then pytest (unit, regression cases, real model, browser, bot end-to-end)
 	scripts/prepare.sh
-	scripts/setup_browser.sh
+	scripts/setup_system.sh
 	$(MAKE) --no-print-directory bot-validate bot-stories
 	$(PY) -m pytest -q -p no:cacheprovider
 

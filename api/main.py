@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 
 from api import exceptions
-from api.settings import Settings, get_settings
+from knowledge_base.settings import Settings, get_settings
 
 
 def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI:
@@ -17,24 +17,29 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
     async def lifespan(app: FastAPI):
         from api.applications.service import ApplicationService
         from api.catalog.service import CatalogService
+        from api.db import Base, make_engine
         from api.intake.service import IntakeService
 
         catalog = CatalogService.load(settings.data_dir)
+        db = make_engine(settings.sqlalchemy_url)
+        Base.metadata.create_all(db)
         app.state.settings = settings
+        app.state.db = db
         app.state.catalog = catalog
         app.state.intake = IntakeService(catalog.catalog)
-        app.state.applications = ApplicationService(settings.sqlalchemy_url, app.state.intake)
+        app.state.applications = ApplicationService(db, app.state.intake)
         if faq_service is not None:
             app.state.faq = faq_service
         else:
             from api.faq.service import FaqService
 
-            app.state.faq = FaqService.from_settings(settings, catalog.catalog)
+            app.state.faq = FaqService.from_settings(settings, catalog.catalog, engine=db)
         try:
             yield
         finally:
             app.state.faq.close()
             app.state.applications.close()
+            db.dispose()
 
     app = FastAPI(
         title="daoban 一照通行 智能导办",
@@ -57,4 +62,9 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
         app.include_router(router, prefix="/api/v1")
     app.include_router(faq_pages)
     app.include_router(web_pages)
+    from pathlib import Path
+
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     return app

@@ -42,7 +42,7 @@ def main(rounds: int = 20):
 
     from api.intake.service import IntakeService
     from api.main import create_app
-    from api.settings import Settings
+    from knowledge_base.settings import Settings
     from knowledge_base.catalog.loader import load_catalog
     from knowledge_base.rules.profile import Profile
 

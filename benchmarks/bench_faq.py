@@ -34,7 +34,7 @@ def _peak_rss_mb() -> float:
 
 
 def child(method: str, split: str) -> dict:
-    from api.settings import get_settings
+    from knowledge_base.settings import get_settings
     from knowledge_base.faq.embedders import make_embedder
     from knowledge_base.faq.index import FaqIndex, evaluate, load_eval
 
@@ -54,14 +54,14 @@ def child(method: str, split: str) -> dict:
 
 
 def ensure_index(rebuild: bool) -> dict:
-    from api.settings import get_settings
+    from knowledge_base.settings import get_settings
     from knowledge_base.faq.cli import build
     from knowledge_base.faq.index import current_build
 
     s = get_settings()
     info: dict = {}
     if rebuild:
-        from api.settings import Settings
+        from knowledge_base.settings import Settings
 
         with tempfile.TemporaryDirectory() as tmp:
             ts = Settings(**{**s.model_dump(), "var_dir": Path(tmp)})
@@ -95,7 +95,7 @@ def main() -> None:
         print(json.dumps(child(args.child, args.split)))
         return
 
-    from api.settings import get_settings
+    from knowledge_base.settings import get_settings
 
     s = get_settings()
     print(f"embedder={s.embedder} index_dir={s.index_dir} split={args.split} torch_threads/search={args.threads} "

@@ -4,6 +4,9 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export RASA_TELEMETRY_ENABLED=false HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1
+mkdir -p var
+exec 9>var/.prepare.lock  # one build at a time (several test runs or make run may start together)
+flock 9
 scripts/setup_app.sh
 .venv/bin/python -m knowledge_base.catalog.check >/dev/null || .venv/bin/python -m knowledge_base.catalog.check
 .venv/bin/python -m knowledge_base.faq.cli build-model

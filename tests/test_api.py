@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from api.main import create_app
-from api.settings import Settings
+from knowledge_base.settings import Settings
 
 
 class _NoFaq:

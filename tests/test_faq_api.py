@@ -9,7 +9,7 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
 from api import exceptions
-from api.settings import Settings
+from knowledge_base.settings import Settings
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "test-maintainer-token"

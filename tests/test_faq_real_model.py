@@ -12,7 +12,7 @@ ROOT = Path(__file__).resolve().parent.parent
 def test_real_model_searches_real_index():
     import numpy as np
 
-    from api.settings import get_settings
+    from knowledge_base.settings import get_settings
     from knowledge_base.faq.cli import build
     from knowledge_base.faq.embedders import make_embedder
     from knowledge_base.faq.index import FaqIndex

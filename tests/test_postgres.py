@@ -45,8 +45,16 @@ def pg_url():
         shutil.rmtree(root, ignore_errors=True)
 
 
+def _service(url, intake):
+    from api.db import Base, make_engine
+
+    engine = make_engine(url)
+    Base.metadata.create_all(engine)
+    return ApplicationService(engine, intake), engine
+
+
 def test_applications_on_postgres(pg_url, intake):
-    svc = ApplicationService(pg_url, intake)
+    svc, engine = _service(pg_url, intake)
     req = ApplicationCreate.model_validate({
         "profile": {"region": "suixian", "activities": ["pharmacy"], "medical_devices": "class2", "food_sales": "none"},
         "applicant": {"name": "李娜", "phone": "13700137000"},
@@ -56,18 +64,18 @@ def test_applications_on_postgres(pg_url, intake):
     app, created = svc.create(req)
     again, created_again = svc.create(req)
     assert created and not created_again and again["id"] == app["id"]
-    svc.close()
-    svc = ApplicationService(pg_url, intake)  # a new process sees it
+    engine.dispose()
+    svc, engine = _service(pg_url, intake)  # a new connection pool sees it
     got = svc.get(app["id"])
     assert {it["code"] for it in got["bundle"]["items"]} == {"drug_retail", "device_class2_filing"}
     values = {f["key"]: f["value"] for f in got["form"]["fields"]}
     assert values["applicant_name"] == "睢县康民大药房" and values["site_area"] == 80
-    svc.close()
+    engine.dispose()
 
 
 def test_faq_query_log_on_postgres(pg_url, catalog, tmp_path):
     from api.faq.service import FaqService
-    from api.settings import Settings
+    from knowledge_base.settings import Settings
 
     settings = Settings(var_dir=tmp_path, database_url=pg_url, embedder="fake")
     faq = FaqService.from_settings(settings, catalog)

@@ -6,15 +6,13 @@ import json
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, DateTime, String, create_engine, event, select
+from sqlalchemy import JSON, DateTime, String, select
+from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from api.db import Base
 from api.exceptions import InvalidInput, NotFound
-
-
-class Base(DeclarativeBase):
-    pass
 
 
 class ApplicationRow(Base):
@@ -30,21 +28,12 @@ class ApplicationRow(Base):
 
 
 class ApplicationService:
-    def __init__(self, url: str, intake):
-        kwargs = {"connect_args": {"check_same_thread": False}} if url.startswith("sqlite") else {"pool_pre_ping": True}
-        self.engine = create_engine(url, **kwargs)
-        if url.startswith("sqlite"):
-            @event.listens_for(self.engine, "connect")
-            def _pragmas(conn, _):  # durable writes: survive a crash right after we answer
-                cur = conn.cursor()
-                cur.execute("PRAGMA journal_mode=WAL")
-                cur.execute("PRAGMA synchronous=FULL")
-                cur.close()
-        Base.metadata.create_all(self.engine)
+    def __init__(self, engine: Engine, intake):
+        self.engine = engine
         self.intake = intake
 
     def close(self):
-        self.engine.dispose()
+        pass  # the engine belongs to the app (api.main)
 
     def create(self, req) -> tuple[dict, bool]:
         """Returns (application, created).  The same idempotency key returns the

@@ -20,18 +20,16 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import (JSON, Boolean, DateTime, Float, Integer, MetaData, String, Text, create_engine, func,
-                        select, update)
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy import JSON, Boolean, DateTime, Float, Integer, String, Text, func, select, update
+from sqlalchemy.orm import Mapped, mapped_column, sessionmaker
+
+from api.db import Base as _Base
+from api.db import make_engine
 
 from api.exceptions import Conflict, InvalidInput, NotFound, ServiceUnavailable, UnknownRegion
 from knowledge_base.faq.entries import TOPIC_LABELS, TOPICS, FaqEntry, build_entries, load_catalog_any, region_note
 
 log = logging.getLogger("daoban.faq")
-
-
-class _Base(DeclarativeBase):
-    metadata = MetaData()
 
 
 class FaqEntryRow(_Base):
@@ -88,7 +86,7 @@ class FaqService:
     def __init__(self, settings, catalog, *, embedder=None, engine=None, background: bool | None = None):
         self.settings = settings
         self.catalog = catalog if catalog is not None else load_catalog_any(settings.data_dir)
-        self.engine = engine or create_engine(settings.sqlalchemy_url, future=True, pool_pre_ping=True)
+        self.engine = engine or make_engine(settings.sqlalchemy_url)
         _Base.metadata.create_all(self.engine)
         self.Session = sessionmaker(self.engine, expire_on_commit=False)
         self._embedder = embedder
@@ -111,8 +109,8 @@ class FaqService:
     # ------------------------------------------------------------------ lifecycle
 
     @classmethod
-    def from_settings(cls, settings, catalog=None) -> "FaqService":
-        svc = cls(settings, catalog)
+    def from_settings(cls, settings, catalog=None, *, engine=None) -> "FaqService":
+        svc = cls(settings, catalog, engine=engine)
         svc.start()
         return svc
 

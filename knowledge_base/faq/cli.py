@@ -24,7 +24,7 @@ console = Console()
 
 
 def _settings(embedder: Optional[str]):
-    from api.settings import Settings, get_settings
+    from knowledge_base.settings import Settings, get_settings
 
     s = get_settings()
     if embedder:

@@ -306,6 +306,6 @@ def ensure_model(settings, *, force: bool = False) -> Path:
 if __name__ == "__main__":  # pragma: no cover
     import sys
 
-    from api.settings import get_settings
+    from knowledge_base.settings import get_settings
 
     print(ensure_model(get_settings(), force="--force" in sys.argv))

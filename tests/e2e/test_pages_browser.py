@@ -21,7 +21,7 @@ FLAGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-quic", "-
 def browser():
     from playwright.sync_api import sync_playwright
 
-    assert Path(CHROMIUM).exists(), "Chromium is installed by scripts/setup_browser.sh (make test runs it)"
+    assert Path(CHROMIUM).exists(), "Chromium is installed by scripts/setup_system.sh (make test runs it)"
     with sync_playwright() as p:
         b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
         yield b
