@@ -54,6 +54,21 @@ class Conflict(DaobanError):
     code = "conflict"
 
 
+class Forbidden(DaobanError):
+    status_code = 403
+    code = "forbidden"
+
+
+class PayloadTooLarge(DaobanError):
+    status_code = 413
+    code = "too_large"
+
+
+class TooManyRequests(DaobanError):
+    status_code = 429
+    code = "too_many_requests"
+
+
 class ServiceUnavailable(DaobanError):
     status_code = 503
     code = "not_ready"

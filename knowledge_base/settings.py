@@ -26,6 +26,15 @@ class Settings(BaseSettings):
     # other services (for links printed at start-up and the bot channel)
     rasa_url: str = "http://127.0.0.1:5005"
     api_url: str = "http://127.0.0.1:8000"
+    # bot channel (issue 8): POST /api/v1/chat/webhook relays to Rasa's REST channel
+    chat_rasa_urls: str = ""  # comma-separated Rasa base URLs behind the relay; empty: rasa_url
+    chat_allowed_origins: str = ""  # comma-separated browser origins besides the API's own (the widget's)
+    chat_max_message_chars: int = 500
+    chat_rate_per_minute: int = 30  # messages per sender per minute
+    chat_timeout_s: float = 30.0  # one Rasa turn
+    chat_code_lookups_per_minute: int = 10  # intake-code lookups per client address per minute
+    chat_intake_ttl_hours: int = 72  # an intake code opens its intake this long after the last turn
+    bot_token: str = ""  # the action server's token for intake snapshots; empty: snapshot writes closed
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -33,6 +42,15 @@ class Settings(BaseSettings):
             return self.database_url
         self.var_dir.mkdir(parents=True, exist_ok=True)
         return f"sqlite:///{self.var_dir / 'daoban.sqlite3'}"
+
+    @property
+    def chat_rasa_url_list(self) -> list[str]:
+        urls = [u.strip().rstrip("/") for u in (self.chat_rasa_urls or "").split(",") if u.strip()]
+        return urls or [self.rasa_url.rstrip("/")]
+
+    @property
+    def chat_origin_list(self) -> list[str]:
+        return [o.strip().rstrip("/") for o in (self.chat_allowed_origins or "").split(",") if o.strip()]
 
     @property
     def index_dir(self) -> Path:
