@@ -17,6 +17,7 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
     async def lifespan(app: FastAPI):
         from api.applications.service import ApplicationService
         from api.catalog.service import CatalogService
+        from api.chat.service import IntakeSessions, RasaRelay, RateLimiter
         from api.db import Base, make_engine
         from api.intake.service import IntakeService
 
@@ -28,6 +29,10 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
         app.state.catalog = catalog
         app.state.intake = IntakeService(catalog.catalog)
         app.state.applications = ApplicationService(db, app.state.intake)
+        app.state.chat_relay = RasaRelay(settings.chat_rasa_url_list, timeout=settings.chat_timeout_s)
+        app.state.chat_rate = RateLimiter(settings.chat_rate_per_minute)
+        app.state.intakes = IntakeSessions(db, ttl_hours=settings.chat_intake_ttl_hours,
+                                           lookups_per_minute=settings.chat_code_lookups_per_minute)
         if faq_service is not None:
             app.state.faq = faq_service
         else:
@@ -38,6 +43,7 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
             yield
         finally:
             app.state.faq.close()
+            await app.state.chat_relay.aclose()
             app.state.applications.close()
             db.dispose()
 
@@ -53,12 +59,13 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
 
     from api.applications.views import router as applications_router
     from api.catalog.views import router as catalog_router
+    from api.chat.views import router as chat_router
     from api.faq.views import pages as faq_pages
     from api.faq.views import router as faq_router
     from api.intake.views import router as intake_router
     from api.web.views import pages as web_pages
 
-    for router in (catalog_router, intake_router, faq_router, applications_router):
+    for router in (catalog_router, intake_router, faq_router, applications_router, chat_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(faq_pages)
     app.include_router(web_pages)
