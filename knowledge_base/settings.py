@@ -35,6 +35,17 @@ class Settings(BaseSettings):
     chat_code_lookups_per_minute: int = 10  # intake-code lookups per client address per minute
     chat_intake_ttl_hours: int = 72  # an intake code opens its intake this long after the last turn
     bot_token: str = ""  # the action server's token for intake snapshots; empty: snapshot writes closed
+    # back office (issue 9): applications, department inboxes, documents
+    public_base_url: str = "http://127.0.0.1:8000"  # links and QR codes are built from this, never from request headers
+    demo_dir: Path = ROOT / "data" / "demo"  # demo identities, licences, department accounts
+    identity_provider: str = "local"  # "local" (demo_dir/identities.yaml) or "package.module:Class"
+    licence_registry: str = "local"  # "local" (demo_dir/licences.yaml) or "package.module:Class"
+    department_accounts: Path | None = None  # YAML of department accounts (hashed passwords); None: demo_dir/departments.yaml
+    department_session_hours: int = 12
+    applicant_session_hours: int = 2  # a sign-in on the apply page
+    draft_ttl_hours: int = 168  # an apply link opens its draft this long
+    rongque_days: int = 30  # 容缺: days to supply a material allowed to follow (以受理部门告知为准)
+    upload_max_bytes: int = 5_000_000  # one supplied material
 
     @property
     def sqlalchemy_url(self) -> str:
