@@ -1,9 +1,9 @@
-"""Start the three services on loopback (API 8000, action server 5055, Rasa 5005),
-wait until they answer, and drive conversations over Rasa's REST channel.
+"""Start the whole system the way `make run` does (scripts/run_all.sh: API, action
+server, one or two Rasa processes, Redis for two, all supervised) on free loopback
+ports with a database of its own, wait until it answers, and drive conversations
+through the API's relay (POST /api/v1/chat/webhook), the only way into the bot.
 
-Shared by tests/e2e/test_bot_e2e.py and benchmarks/bench_bot.py.  Ports can be
-moved with DAOBAN_E2E_API_PORT / DAOBAN_E2E_ACTIONS_PORT / DAOBAN_E2E_RASA_PORT
-(e.g. when a developer already runs the stack on the defaults)."""
+Shared by tests/e2e/*.py and benchmarks/bench_bot.py."""
 from __future__ import annotations
 
 import os
@@ -11,6 +11,7 @@ import signal
 import socket
 import subprocess
 import time
+import uuid
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,39 +22,21 @@ import httpx
 ROOT = Path(__file__).resolve().parents[2]
 HOST = "127.0.0.1"
 MAINTAINER_TOKEN = "e2e-maintainer-token"
+BOT_TOKEN = "e2e-bot-token"
+RASA_TOKEN = "e2e-rasa-token"
+WIDGET_ORIGIN = "https://widget.e2e.test"  # the configured widget origin (DAOBAN_CHAT_ALLOWED_ORIGINS)
 
 
-@dataclass
-class Ports:
-    api: int = int(os.environ.get("DAOBAN_E2E_API_PORT", 8000))
-    actions: int = int(os.environ.get("DAOBAN_E2E_ACTIONS_PORT", 5055))
-    rasa: int = int(os.environ.get("DAOBAN_E2E_RASA_PORT", 5005))
-
-
-@dataclass
-class Stack:
-    ports: Ports
-    procs: list[subprocess.Popen] = field(default_factory=list)
-    logs: dict[str, Path] = field(default_factory=dict)
-    started_s: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def webhook(self) -> str:
-        return f"http://{HOST}:{self.ports.rasa}/webhooks/rest/webhook"
-
-    @property
-    def rasa_url(self) -> str:
-        return f"http://{HOST}:{self.ports.rasa}"
-
-    @property
-    def api_url(self) -> str:
-        return f"http://{HOST}:{self.ports.api}"
-
-    def tail(self, name: str, n: int = 40) -> str:
-        path = self.logs.get(name)
-        if not path or not path.exists():
-            return ""
-        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+def free_port(taken: set[int] | None = None, span: int = 1) -> int:
+    """A port p with p … p+span-1 free on loopback (and not in ``taken``)."""
+    taken = taken or set()
+    for _ in range(200):
+        with socket.socket() as s:
+            s.bind((HOST, 0))
+            port = s.getsockname()[1]
+        if port + span < 65000 and all(_port_free(p) and p not in taken for p in range(port, port + span)):
+            return port
+    raise RuntimeError("no free port")
 
 
 def _port_free(port: int) -> bool:
@@ -66,23 +49,87 @@ def _port_free(port: int) -> bool:
             return False
 
 
-def _wait(stack: Stack, name: str, url: str, ok, timeout: float, proc: subprocess.Popen) -> None:
-    deadline = time.monotonic() + timeout
-    t0 = time.monotonic()
-    last = None
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise RuntimeError(f"{name} exited with {proc.returncode}:\n{stack.tail(name)}")
+@dataclass
+class Ports:
+    api: int
+    actions: int
+    rasa: int  # the first; Rasa i listens on rasa + i
+    redis: int
+
+    @classmethod
+    def pick(cls, rasa_processes: int = 1) -> "Ports":
+        taken: set[int] = set()
+        out = []
+        for span in (1, 1, rasa_processes, 1):
+            p = free_port(taken, span)
+            taken |= set(range(p, p + span))
+            out.append(p)
+        return cls(*out)
+
+
+@dataclass
+class Stack:
+    ports: Ports
+    rasa_processes: int = 1
+    run_dir: Path = ROOT / "var" / "e2e"
+    proc: subprocess.Popen | None = None
+    started_s: dict[str, float] = field(default_factory=dict)
+    rasa_token: str = RASA_TOKEN
+    bot_token: str = BOT_TOKEN
+
+    @property
+    def api_url(self) -> str:
+        return f"http://{HOST}:{self.ports.api}"
+
+    @property
+    def webhook(self) -> str:  # the public door (the relay)
+        return f"{self.api_url}/api/v1/chat/webhook"
+
+    def rasa_urls(self) -> list[str]:
+        return [f"http://{HOST}:{self.ports.rasa + i}" for i in range(self.rasa_processes)]
+
+    @property
+    def rasa_url(self) -> str:
+        return self.rasa_urls()[0]
+
+    @property
+    def log_dir(self) -> Path:
+        return self.run_dir / "log"
+
+    def tail(self, name: str, n: int = 40) -> str:
+        path = self.log_dir / f"{name}.log"
+        if not path.exists():
+            return ""
+        return "\n".join(path.read_text(errors="replace").splitlines()[-n:])
+
+    def pid(self, name: str) -> int | None:
         try:
-            r = httpx.get(url, timeout=3)
-            if r.status_code == 200 and ok(r):
-                stack.started_s[name] = time.monotonic() - t0
-                return
-            last = f"HTTP {r.status_code} {r.text[:200]}"
-        except httpx.HTTPError as exc:
-            last = repr(exc)
-        time.sleep(0.5)
-    raise RuntimeError(f"{name} not ready after {timeout:.0f}s ({last}):\n{stack.tail(name)}")
+            return int((self.run_dir / f"{name}.pid").read_text().strip())
+        except (OSError, ValueError):
+            return None
+
+    def kill(self, name: str) -> int:
+        """SIGKILL one supervised service (e.g. "rasa-0", "actions"); returns its pid."""
+        pid = self.pid(name)
+        assert pid, f"no pid file for {name}"
+        os.kill(pid, signal.SIGKILL)
+        return pid
+
+    def rasa_ready(self, i: int) -> bool:
+        try:
+            r = httpx.get(f"{self.rasa_urls()[i]}/status", params={"token": self.rasa_token}, timeout=3)
+            return r.status_code == 200 and bool(r.json().get("model_file"))
+        except (httpx.HTTPError, ValueError):
+            return False
+
+    def wait_rasa(self, i: int, old_pid: int | None = None, timeout: float = 240) -> float:
+        """Wait until Rasa i answers again (a new process when old_pid is given)."""
+        t0 = time.monotonic()
+        while time.monotonic() - t0 < timeout:
+            if (old_pid is None or self.pid(f"rasa-{i}") not in (None, old_pid)) and self.rasa_ready(i):
+                return time.monotonic() - t0
+            time.sleep(0.5)
+        raise RuntimeError(f"rasa-{i} not back after {timeout:.0f}s:\n{self.tail(f'rasa-{i}')}")
 
 
 def prepare_model() -> None:
@@ -91,55 +138,49 @@ def prepare_model() -> None:
 
 
 @contextmanager
-def running_stack(ports: Ports | None = None, *, timeout: float = 240.0) -> Iterator[Stack]:
-    ports = ports or Ports()
-    busy = [p for p in (ports.api, ports.actions, ports.rasa) if not _port_free(p)]
-    if busy:
-        raise RuntimeError(
-            f"ports {busy} are in use on {HOST}: stop the running services or set "
-            "DAOBAN_E2E_API_PORT / DAOBAN_E2E_ACTIONS_PORT / DAOBAN_E2E_RASA_PORT"
-        )
-    log_dir = ROOT / "var" / "e2e"
-    log_dir.mkdir(parents=True, exist_ok=True)
+def running_stack(rasa_processes: int = 1, *, timeout: float = 300.0, extra_env: dict | None = None) -> Iterator[Stack]:
+    ports = Ports.pick(rasa_processes)
+    run_dir = ROOT / "var" / "e2e" / f"stack-{uuid.uuid4().hex[:8]}"
+    run_dir.mkdir(parents=True, exist_ok=True)
     env = {
         **os.environ,
-        "RASA_TELEMETRY_ENABLED": "false",
-        "TF_CPP_MIN_LOG_LEVEL": "2",
-        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
-        "HF_HUB_OFFLINE": "1",
-        "TRANSFORMERS_OFFLINE": "1",
-        "SANIC_HOST": HOST,  # rasa-sdk binds 0.0.0.0 unless told
-        "DAOBAN_API_URL": f"http://{HOST}:{ports.api}",
-        "DAOBAN_RASA_URL": f"http://{HOST}:{ports.rasa}",
+        "DAOBAN_SKIP_PREPARE": "1",
+        "DAOBAN_API_PORT": str(ports.api),
+        "DAOBAN_ACTIONS_PORT": str(ports.actions),
+        "DAOBAN_RASA_PORT": str(ports.rasa),
+        "DAOBAN_RASA_PROCESSES": str(rasa_processes),
+        "DAOBAN_REDIS_PORT": str(ports.redis),
+        "DAOBAN_RUN_DIR": str(run_dir),
+        "DAOBAN_LOG_DIR": str(run_dir / "log"),
+        "DAOBAN_DATABASE_URL": f"sqlite:///{run_dir / 'daoban.sqlite3'}",
         "DAOBAN_MAINTAINER_TOKEN": MAINTAINER_TOKEN,
-        "PYTHONUNBUFFERED": "1",
+        "DAOBAN_BOT_TOKEN": BOT_TOKEN,
+        "DAOBAN_RASA_TOKEN": RASA_TOKEN,
+        "DAOBAN_CHAT_ALLOWED_ORIGINS": WIDGET_ORIGIN,
+        **(extra_env or {}),
     }
-    stack = Stack(ports)
-    commands = {
-        "api": [str(ROOT / ".venv/bin/uvicorn"), "api.main:create_app", "--factory", "--host", HOST, "--port", str(ports.api), "--log-level", "warning"],
-        "actions": [str(ROOT / ".venv/bin/python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ports.actions)],
-        "rasa": [
-            str(ROOT / ".venv-rasa/bin/rasa"), "run", "--enable-api", "--cors", "*",
-            "-m", "bot/models", "--endpoints", str(_endpoints(ports, log_dir)),
-            "--credentials", "bot/credentials.yml", "-i", HOST, "--port", str(ports.rasa),
-        ],
-    }
+    env.pop("DAOBAN_REDIS_URL", None)
+    stack = Stack(ports, rasa_processes, run_dir)
+    out = open(run_dir / "run_all.out", "wb")
+    t0 = time.monotonic()
+    stack.proc = subprocess.Popen([str(ROOT / "scripts" / "run_all.sh")], cwd=ROOT, env=env, stdout=out,
+                                  stderr=subprocess.STDOUT, start_new_session=True)
+    out.close()
     try:
-        for name, cmd in commands.items():
-            log = stack.logs[name] = log_dir / f"{name}.log"
-            fh = open(log, "wb")
-            proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=fh, stderr=subprocess.STDOUT, start_new_session=True)
-            fh.close()
-            stack.procs.append(proc)
-        api, actions, rasa = stack.procs
-        _wait(stack, "api", f"{stack.api_url}/api/v1/health", lambda r: r.json().get("status") == "ok", timeout, api)
-        _wait(stack, "actions", f"http://{HOST}:{ports.actions}/health", lambda r: True, timeout, actions)
-        _wait(stack, "rasa", f"{stack.rasa_url}/status", lambda r: bool(r.json().get("model_file")), timeout, rasa)
+        deadline = time.monotonic() + timeout
+        while not (run_dir / "ready").exists():
+            if stack.proc.poll() is not None:
+                raise RuntimeError(f"run_all.sh exited with {stack.proc.returncode}:\n"
+                                   + (run_dir / "run_all.out").read_text(errors="replace")[-3000:]
+                                   + "\n" + stack.tail("rasa-0") + "\n" + stack.tail("api"))
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"stack not ready after {timeout:.0f}s:\n" + stack.tail("rasa-0") + stack.tail("api"))
+            time.sleep(0.5)
+        stack.started_s["stack"] = time.monotonic() - t0
         _wait_faq(stack, timeout)
         yield stack
     finally:
-        for proc in reversed(stack.procs):
-            _stop(proc)
+        _stop(stack.proc)
 
 
 def _wait_faq(stack: Stack, timeout: float) -> None:
@@ -155,35 +196,38 @@ def _wait_faq(stack: Stack, timeout: float) -> None:
         time.sleep(1)
 
 
-def _endpoints(ports: Ports, log_dir: Path) -> Path:
-    """bot/endpoints.yml names port 5055; a moved action server needs its own file."""
-    if ports.actions == 5055:
-        return ROOT / "bot" / "endpoints.yml"
-    path = log_dir / "endpoints.yml"
-    path.write_text(f'action_endpoint:\n  url: "http://{HOST}:{ports.actions}/webhook"\n', encoding="utf-8")
-    return path
-
-
-def _stop(proc: subprocess.Popen) -> None:
-    if proc.poll() is not None:
+def _stop(proc: subprocess.Popen | None) -> None:
+    if proc is None or proc.poll() is not None:
         return
     try:
-        os.killpg(proc.pid, signal.SIGTERM)  # our own session: the server and its workers
+        os.killpg(proc.pid, signal.SIGTERM)  # run_all.sh, its supervisors and the services: one session
     except ProcessLookupError:
         return
     try:
-        proc.wait(timeout=15)
+        proc.wait(timeout=20)
     except subprocess.TimeoutExpired:
         os.killpg(proc.pid, signal.SIGKILL)
         proc.wait(timeout=5)
+    try:  # stragglers in the group (a service the supervisor was restarting)
+        os.killpg(proc.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
 
 
 # -- conversations ---------------------------------------------------------------
-def say(client: httpx.Client, stack: Stack, sender: str, message: str, metadata: dict | None = None) -> list[dict]:
+class BotDown(Exception):
+    """The relay answered 503: no Rasa is up."""
+
+
+def say(client: httpx.Client, stack: Stack, sender: str, message: str, metadata: dict | None = None,
+        origin: str | None = None) -> list[dict]:
     body: dict[str, Any] = {"sender": sender, "message": message}
     if metadata:
         body["metadata"] = metadata
-    r = client.post(stack.webhook, json=body, timeout=60)
+    headers = {"Origin": origin} if origin else None
+    r = client.post(stack.webhook, json=body, headers=headers, timeout=90)
+    if r.status_code == 503:
+        raise BotDown(r.json()["error"]["message"])
     r.raise_for_status()
     return r.json()
 
@@ -191,6 +235,10 @@ def say(client: httpx.Client, stack: Stack, sender: str, message: str, metadata:
 def customs(messages: list[dict], kind: str | None = None) -> list[dict]:
     out = [m["custom"] for m in messages if isinstance(m.get("custom"), dict)]
     return [c for c in out if kind is None or c.get("type") == kind]
+
+
+def texts(messages: list[dict]) -> str:
+    return "\n".join(m.get("text") or "" for m in messages if m.get("text"))
 
 
 def last_question(messages: list[dict]) -> dict | None:
@@ -211,39 +259,95 @@ def answer_message(question: dict, answer: Any) -> str:
 
 
 @dataclass
+class Turn:
+    message: str
+    replies: list[dict]
+    kind: str = "answer"  # answer | info | question | dont_know | chitchat | correction | human | first | then
+    ack: list[str] = field(default_factory=list)  # words the reply must acknowledge
+    latency: float = 0.0
+
+
+@dataclass
 class Transcript:
-    turns: list[tuple[str, list[dict]]] = field(default_factory=list)
+    turns: list[Turn] = field(default_factory=list)
     asked: list[str] = field(default_factory=list)  # question keys, in order, without re-asks
-    latencies: list[float] = field(default_factory=list)
     bundle: dict | None = None
+    down: list[str] = field(default_factory=list)  # 503 messages met (a restart)
+
+    @property
+    def latencies(self) -> list[float]:
+        return [t.latency for t in self.turns]
 
     def last(self, kind: str) -> dict | None:
-        for _, msgs in reversed(self.turns):
-            found = customs(msgs, kind)
+        for t in reversed(self.turns):
+            found = customs(t.replies, kind)
             if found:
                 return found[-1]
         return None
 
+    def questions_shown(self) -> list[dict]:
+        return [q for t in self.turns for q in customs(t.replies, "question")]
 
-def run_scenario(client: httpx.Client, stack: Stack, sc: dict, sender: str, max_turns: int = 15) -> Transcript:
-    """Drive one scenario: the first message, then answer each question the bot asks
-    from ``answers`` (asking ``interrupt`` first when its question comes up), then the
-    scripted ``then`` turns.  Records questions asked and turn latencies."""
+    def render(self) -> str:
+        lines = []
+        for t in self.turns:
+            lines.append(f"> {t.message}   [{t.kind}]")
+            for m in t.replies:
+                if m.get("text"):
+                    lines.append("  " + m["text"].replace("\n", "\n  "))
+                c = m.get("custom")
+                if isinstance(c, dict):
+                    if c.get("type") == "question":
+                        opts = " / ".join(o.get("title", "") for o in c.get("options") or [])
+                        lines.append(f"  [问 {c.get('key')}] {c.get('text')}" + (f"  〔{opts}〕" if opts else ""))
+                    elif c.get("type") == "bundle":
+                        lines.append(f"  [bundle final={c.get('final')}] " + ", ".join(i["code"] for i in c.get("items") or []))
+                    elif c.get("type") == "handoff":
+                        lines.append(f"  [handoff {c.get('reason')}]")
+                    elif c.get("type") == "faq":
+                        lines.append(f"  [faq answered={c.get('answered')}]")
+                    else:
+                        lines.append(f"  [{c.get('type')}]")
+        return "\n".join(lines)
+
+
+def _as_list(x) -> list:
+    return x if isinstance(x, list) else [x]
+
+
+def run_scenario(client: httpx.Client, stack: Stack, sc: dict, sender: str | None = None, max_turns: int = 25,
+                 on_restart=None) -> Transcript:
+    """Drive one scenario through the relay.
+
+    ``say`` first; then, each time a question comes up, first the ``interrupts`` scheduled
+    before that key (out-of-turn info, a question, 「不知道」, chit-chat …), then the
+    scripted answer for the key (``answers[key]``: one answer, or a list used in turn when
+    the bot asks again); then the ``then`` turns.  ``restart: {before: key}`` calls
+    ``on_restart()`` when that key first comes up (the caller kills and restarts Rasa)."""
+    sender = sender or f"e2e-{sc['id']}-{uuid.uuid4().hex[:6]}"
     tr = Transcript()
-    answers = dict(sc.get("answers") or {})
-    interrupt = dict(sc.get("interrupt") or {})
+    answers = {k: list(_as_list(v)) for k, v in (sc.get("answers") or {}).items()}
+    interrupts = [dict(i) for i in sc.get("interrupts") or []]
+    restart = dict(sc.get("restart") or {})
 
-    def turn(message: str) -> list[dict]:
+    def turn(message: str, kind: str, ack=None) -> list[dict]:
         t0 = time.perf_counter()
-        msgs = say(client, stack, sender, message, sc.get("metadata"))
-        tr.latencies.append(time.perf_counter() - t0)
-        tr.turns.append((message, msgs))
+        for attempt in range(120):
+            try:
+                msgs = say(client, stack, sender, message, sc.get("metadata"))
+                break
+            except BotDown as exc:  # Rasa restarting: the widget would say so; try again shortly
+                tr.down.append(str(exc))
+                time.sleep(1)
+        else:
+            raise AssertionError(f"{sc['id']}: the bot did not come back")
+        tr.turns.append(Turn(message, msgs, kind, list(ack or []), time.perf_counter() - t0))
         b = customs(msgs, "bundle")
         if b:
             tr.bundle = b[-1]
         return msgs
 
-    msgs = turn(sc["say"])
+    msgs = turn(sc["say"], "first")
     pending = None
     for _ in range(max_turns):
         q = last_question(msgs)
@@ -252,21 +356,33 @@ def run_scenario(client: httpx.Client, stack: Stack, sc: dict, sender: str, max_
         if q["key"] != pending:
             tr.asked.append(q["key"])
             pending = q["key"]
-        if "say" in interrupt and interrupt.get("before") == q["key"]:
-            msgs = turn(interrupt.pop("say"))  # the bot answers, then re-asks q
+        if restart and restart.get("before") == q["key"] and on_restart:
+            restart.clear()
+            on_restart()
+        due = next((i for i in interrupts if i.get("before") == q["key"]), None)
+        if due:
+            interrupts.remove(due)
+            msgs = turn(due["say"], due.get("kind", "info"), due.get("ack"))
             continue
-        if q["key"] not in answers:
-            raise AssertionError(f"{sc['id']}: bot asked {q['key']!r} ({q.get('text')}) with no scripted answer")
-        msgs = turn(answer_message(q, answers[q["key"]]))
+        queue = answers.get(q["key"])
+        if not queue:
+            raise AssertionError(f"{sc['id']}: bot asked {q['key']!r} ({q.get('text')}) with no scripted answer\n{tr.render()}")
+        ans = queue.pop(0) if len(queue) > 1 else queue[0]
+        msgs = turn(answer_message(q, ans), "answer")
     for extra in sc.get("then") or []:
-        msgs = turn(extra["say"] if isinstance(extra, dict) else extra)
+        extra = extra if isinstance(extra, dict) else {"say": extra}
+        msgs = turn(extra["say"], extra.get("kind", "then"), extra.get("ack"))
         q = last_question(msgs)
         guard = 0
-        while q is not None and guard < 5:  # a correction may open a new question
+        while q is not None and guard < 6:  # a correction may open a new question
             guard += 1
             if q["key"] != pending:
                 tr.asked.append(q["key"])
                 pending = q["key"]
-            msgs = turn(answer_message(q, answers[q["key"]]))
+            queue = answers.get(q["key"]) or []
+            if not queue:
+                raise AssertionError(f"{sc['id']}: bot asked {q['key']!r} after «{extra['say']}» with no answer\n{tr.render()}")
+            ans = queue.pop(0) if len(queue) > 1 else queue[0]
+            msgs = turn(answer_message(q, ans), "answer")
             q = last_question(msgs)
     return tr
