@@ -27,6 +27,9 @@ class Question(TypedDict, total=False):
     key: str  # a profile key
     text: str
     why: str
+    example: str
+    consequence: str  # what each answer would change (for 「不知道」)
+    reask: str  # the second wording (why + example)
     options: list[Option]
 
 
@@ -51,6 +54,10 @@ class Bundle(TypedDict, total=False):
     not_required: list[dict]
     materials: list[dict]
     summary: str
+    coverage: str  # known | partial | unknown
+    unrecognized: list[str]
+    to_confirm: list[Any]
+    handoff: bool
 
 
 class IntakeResult(TypedDict, total=False):
@@ -58,6 +65,7 @@ class IntakeResult(TypedDict, total=False):
     bundle: Bundle
     questions: list[Question]
     understood: dict[str, Any] | None
+    ack: str | None
 
 
 class FaqHit(TypedDict, total=False):
@@ -72,6 +80,7 @@ class FaqHit(TypedDict, total=False):
 class FaqResult(TypedDict, total=False):
     answered: bool
     hits: list[FaqHit]
+    clarify: dict[str, Any] | None  # {"items": [...], "text": "您问的是A还是B？"}
 
 
 class DaobanApiError(Exception):
@@ -98,6 +107,7 @@ class DaobanClient:
             transport=transport,
             headers={"User-Agent": "daoban-actions/1"},
         )
+        self._bot_token = os.environ.get("DAOBAN_BOT_TOKEN") or ""
 
     async def aclose(self) -> None:
         await self._http.aclose()
@@ -154,6 +164,32 @@ class DaobanClient:
         body = {"profile": profile, "form_values": form_values or {}, "applicant": applicant or {}}
         headers = {"Idempotency-Key": idempotency_key} if idempotency_key else None
         return await self._request("POST", "/applications", json=body, headers=headers)
+
+    async def create_draft(
+        self, profile: dict[str, Any], values: dict[str, Any] | None = None, channel: str = "web"
+    ) -> dict[str, Any] | None:
+        """A draft application the applicant opens at ``apply_url`` to sign in, check and
+        submit; None while the API does not offer drafts (404)."""
+        body = {"profile": profile, "values": values or {}, "channel": channel}
+        try:
+            return await self._request("POST", "/applications/drafts", json=body)
+        except DaobanApiError as exc:
+            if exc.status in (404, 405):
+                return None
+            raise
+
+    # -- intake snapshots (cross-channel resume) ---------------------------
+    def _bot_headers(self) -> dict[str, str]:
+        return {"X-Bot-Token": self._bot_token} if self._bot_token else {}
+
+    async def create_intake(self, snapshot: dict[str, Any]) -> dict[str, Any]:
+        return await self._request("POST", "/chat/intakes", json=snapshot, headers=self._bot_headers())
+
+    async def update_intake(self, code: str, snapshot: dict[str, Any]) -> dict[str, Any]:
+        return await self._request("PUT", f"/chat/intakes/{code}", json=snapshot, headers=self._bot_headers())
+
+    async def get_intake(self, code: str) -> dict[str, Any]:
+        return await self._request("GET", f"/chat/intakes/{code}", headers=self._bot_headers())
 
     async def health(self) -> dict[str, Any]:
         return await self._request("GET", "/health")

@@ -13,6 +13,7 @@ from rasa_sdk.events import EventType, SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions.client import Bundle, DaobanApiError, Question
+from knowledge_base.privacy import mask_text  # noqa: F401  (hand-over summaries)
 
 log = logging.getLogger(__name__)
 
@@ -25,6 +26,10 @@ BUNDLE = "bundle"
 FORM_OFFERED = "form_offered"
 HANDOFF_REQUESTS = "handoff_requests"
 QUESTIONS_ASKED = "questions_asked"
+LAST_ASKED = "last_question_text"  # the wording of the last question shown (never repeated word for word)
+INTAKE_CODE = "intake_code"  # the intake's short code (cross-channel resume)
+STASHED = "stashed_text"  # what a returning applicant said before choosing 接着办 / 重新开始
+HANDED_UNKNOWN = "handed_unknown"  # the unknown-trade words already handed over
 
 # Profile-key labels, for the hand-over summary only (display text).
 LABELS = {
@@ -109,19 +114,52 @@ def is_payload(text: str) -> bool:
     return text.strip().startswith("/")
 
 
-def ask(dispatcher: CollectingDispatcher, question: Question) -> None:
+def _options_hint(question: Question) -> str:
+    titles = [o.get("title") for o in question.get("options") or [] if o.get("title")]
+    return "可以选：" + "、".join(titles) + "。" if titles else ""
+
+
+def second_wording(question: Question) -> str:
+    """The API's ``reask`` (why + example); built from why/example/options when absent."""
+    if question.get("reask"):
+        return question["reask"]
+    why = (question.get("why") or "").rstrip("。")
+    example = question.get("example")
+    hint = f"比如：{example}。" if example else _options_hint(question)
+    head = f"问这个是因为{why}。" if why else "换个问法："
+    return f"{head}{hint}{question.get('text', '')}"
+
+
+def wording(question: Question, last: str | None, *, second: bool = False) -> str:
+    """The words to ask ``question`` with: its text, or the second wording when asked
+    again (``second``) — never the same words as the question shown just before."""
+    first, other = question.get("text") or "", second_wording(question)
+    chosen = other if second else first
+    if chosen == last:
+        chosen = first if second else other
+    if chosen == last:
+        chosen = "换个说法：" + chosen
+    return chosen
+
+
+def ask(
+    dispatcher: CollectingDispatcher, question: Question, last: str | None = None, *, second: bool = False
+) -> list[EventType]:
     """The contract's question payload: {"type": "question", "key", "text", "options"}."""
     payload = {"type": "question", **question}
+    payload["text"] = wording(question, last, second=second)
     payload.setdefault("options", [])
     dispatcher.utter_message(json_message=payload)
+    return [SlotSet(LAST_ASKED, payload["text"])]
 
 
 def resume(dispatcher: CollectingDispatcher, tracker: Tracker, lead: str | None = None) -> list[EventType]:
-    """Re-ask the pending question (after an FAQ, a why, a chit-chat turn)."""
+    """Re-ask the pending question (after an FAQ, a why, a chit-chat turn), in other
+    words than the last time."""
     pending = get_pending(tracker)
     if pending:
         dispatcher.utter_message(text=lead or "我们继续：")
-        ask(dispatcher, pending)
+        return ask(dispatcher, pending, tracker.get_slot(LAST_ASKED), second=True)
     return []
 
 
@@ -178,6 +216,33 @@ def api_error(dispatcher: CollectingDispatcher, exc: DaobanApiError) -> list[Eve
     else:
         dispatcher.utter_message(text=API_DOWN_TEXT)
     return []
+
+
+def ack_line(understood: dict[str, Any]) -> str | None:
+    """「已记下：…」 for the facts a turn gave (display only; the API's ``ack`` wins)."""
+    parts = []
+    for key, value in understood.items():
+        if key in ("new_business", "activities_removed") or value is None or value == [] or key not in LABELS:
+            continue
+        if key == "region":
+            parts.append(describe_value(key, value))
+        elif key == "activities":
+            parts.append(describe_value(key, value))
+        else:
+            parts.append(f"{LABELS[key]}{'：' if not isinstance(value, (int, float)) or isinstance(value, bool) else ''}"
+                         f"{describe_value(key, value)}")
+    return "已记下：" + "、".join(parts) if parts else None
+
+
+def channel_of(tracker: Tracker) -> str:
+    meta = latest_metadata(tracker).get("channel")
+    if isinstance(meta, str) and meta:
+        return meta[:16]
+    sender = tracker.sender_id or ""
+    for prefix in ("hotline", "wx", "web", "e2e", "bench"):
+        if sender.startswith(prefix):
+            return "hotline" if prefix == "hotline" else ("wechat" if prefix == "wx" else "web")
+    return "web"
 
 
 def slot_events(**slots: Any) -> list[EventType]:

@@ -20,15 +20,23 @@ async def show_form(dispatcher: CollectingDispatcher, tracker: Tracker) -> List[
         form = await get_client().form(profile)
     except DaobanApiError as exc:
         return c.api_error(dispatcher, exc)
+    try:  # the back office's pre-filled application page, where it exists
+        draft = await get_client().create_draft(profile, None, c.channel_of(tracker))
+    except DaobanApiError as exc:
+        draft = None
+        c.log.warning("draft not created: %s", exc)
+    if draft and draft.get("apply_url"):
+        form = {**form, "apply_url": draft["apply_url"], "draft_id": draft.get("draft_id")}
     pending = c.get_pending(tracker)
     if pending:
         dispatcher.utter_message(text="这是按目前情况合并的申请表，还有问题确认后事项可能会变：")
     else:
         dispatcher.utter_message(text="这是合并后的一张申请表，已按您说的情况预填，核对补全后即可提交。")
     dispatcher.utter_message(json_message={"type": "form", **form})
+    if form.get("apply_url"):
+        dispatcher.utter_message(text="点「去核对并提交」打开申请页面，登录后核对预填内容就能提交。")
     events: List[EventType] = [SlotSet(c.FORM_OFFERED, False)]
-    c.resume(dispatcher, tracker)
-    return events
+    return events + c.resume(dispatcher, tracker)
 
 
 class ActionShowForm(Action):

@@ -28,12 +28,14 @@ def build_handoff(tracker: Tracker, reason: str, question: str | None = None) ->
     if pending:
         parts.append(f"待确认：{pending.get('text', pending.get('key'))}")
     if question:
-        parts.append(f"申请人的问题：{question}")
+        parts.append(f"申请人的问题：{c.mask_text(question)}")
+    if tracker.get_slot(c.INTAKE_CODE):
+        parts.append(f"办理码：{tracker.get_slot(c.INTAKE_CODE)}")
     summary = "。".join(parts) + "。"
-    target = HOTLINE if reason == "faq_unanswered" else DESK
+    target = HOTLINE if reason == "faq_unanswered" else DESK  # user_request / unknown_trade: the desk
     return {
         "type": "handoff",
-        "reason": reason,  # faq_unanswered | user_request
+        "reason": reason,  # faq_unanswered | user_request | unknown_trade
         "target": target["key"],
         "targets": [DESK, HOTLINE],
         "summary": summary,
@@ -43,6 +45,7 @@ def build_handoff(tracker: Tracker, reason: str, question: str | None = None) ->
         "pending_question": (pending or {}).get("key"),
         "question": question,
         "sender_id": tracker.sender_id,
+        "intake_code": tracker.get_slot(c.INTAKE_CODE),
     }
 
 
@@ -52,6 +55,8 @@ def hand_over(
     payload = build_handoff(tracker, reason, question)
     if reason == "faq_unanswered":
         text = "这个问题我暂时答不准，已把您的情况整理好转给人工：可拨打12345政务服务便民热线，或到政务服务中心导办窗口咨询。"
+    elif reason == "unknown_trade":
+        text = "已把您的情况整理好转给人工：请到政务服务中心导办窗口或拨打12345，由工作人员确认要办哪些许可。"
     else:
         text = "好的，已为您转人工：导办窗口工作人员会接手，也可拨打12345。您的情况已整理好，不用从头再说。"
     dispatcher.utter_message(text=text)
@@ -71,7 +76,6 @@ class ActionRequestHuman(Action):
             dispatcher.utter_message(
                 text="我可以先帮您把要办的证照理清楚，通常几个问题就好。如果还是需要人工，请再说一次「转人工」。"
             )
-            c.resume(dispatcher, tracker, lead="我们先继续：")
-            return [SlotSet(c.HANDOFF_REQUESTS, float(count))]
+            return [SlotSet(c.HANDOFF_REQUESTS, float(count))] + c.resume(dispatcher, tracker, lead="我们先继续：")
         hand_over(dispatcher, tracker, "user_request")
         return [SlotSet(c.HANDOFF_REQUESTS, 0.0)]

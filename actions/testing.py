@@ -17,6 +17,10 @@ DEFAULT_SLOTS: dict[str, Any] = {
     "form_offered": None,
     "handoff_requests": 0.0,
     "questions_asked": 0.0,
+    "last_question_text": None,
+    "intake_code": None,
+    "stashed_text": None,
+    "handed_unknown": None,
 }
 
 
@@ -28,6 +32,7 @@ def make_tracker(
     slots: dict[str, Any] | None = None,
     metadata: dict[str, Any] | None = None,
     sender_id: str = "test-user",
+    previous: list[dict] | None = None,
 ) -> Tracker:
     latest = {
         "text": text,
@@ -37,8 +42,9 @@ def make_tracker(
     if metadata is not None:
         latest["metadata"] = metadata
     events = [
+        *(previous or []),
         {"event": "action", "name": "action_listen"},
-        {"event": "user", "text": text, "parse_data": latest},
+        {"event": "user", "text": text, "parse_data": latest, "timestamp": 1_000_000.0},
     ]
     return Tracker(
         sender_id=sender_id,
@@ -75,3 +81,14 @@ def customs(messages: list[dict]) -> list[dict]:
 
 def texts(messages: list[dict]) -> list[str]:
     return [m["text"] for m in messages if m.get("text")]
+
+
+def mock_intake_store(api, code: str = "K7QX2M"):
+    """respx routes for the intake snapshots (POST/PUT /chat/intakes) and drafts (404:
+    not offered).  Returns (create, update) routes."""
+    import httpx
+
+    create = api.post("/chat/intakes").mock(return_value=httpx.Response(201, json={"code": code}))
+    update = api.put(url__regex=r".*/chat/intakes/[A-Z0-9]{6}$").mock(return_value=httpx.Response(200, json={"code": code}))
+    api.post("/applications/drafts").mock(return_value=httpx.Response(404, json={"error": {"code": "http_404"}}))
+    return create, update
