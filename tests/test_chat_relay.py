@@ -146,6 +146,12 @@ def test_code_lookups_are_rate_limited(client):
     assert statuses[:4] == [404] * 4 and statuses[4:] == [429, 429]
 
 
+def test_opening_intakes_through_the_bot_is_rate_limited_per_address(client):
+    codes = [client.post("/api/v1/chat/webhook", json={"sender": f"web-c{i}", "message": '/resume_intake{"intake_code": "ZZZZZZ"}'}).status_code
+             for i in range(6)]
+    assert codes[:4] == [200] * 4 and codes[4:] == [429, 429]  # new senders each time: the address counts
+
+
 def test_helpers():
     assert normalise_code(" k7q-x2m ") == "K7QX2M"
     assert normalise_code("K7QX2O") is None  # O is not in the alphabet

@@ -3,6 +3,7 @@ Rasa's REST channel) and intake snapshots by code (``/api/v1/chat/intakes``)."""
 from __future__ import annotations
 
 import hmac
+import re
 
 from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
@@ -13,6 +14,7 @@ from api.deps import _state
 from api.exceptions import DaobanError, Forbidden, _body, PayloadTooLarge, TooManyRequests, Unauthorized
 
 router = APIRouter(prefix="/chat", tags=["chat"])
+CODE_LOOKUP = re.compile(r"^/resume_intake\{|办理码|码[是为:：]?\s*[A-Za-z0-9]{6}")
 
 
 def relay(request: Request):
@@ -82,6 +84,12 @@ async def _relay(msg: ChatMessage, request: Request, rasa, origin: str | None):
     if wait is not None:
         raise TooManyRequests(f"发得太快了，请{int(wait) + 1}秒后再发。", "Too many messages from this sender.",
                               {"retry_after": int(wait) + 1})
+    if CODE_LOOKUP.search(msg.message):  # opening an intake by code through the bot: the same limit as the API's
+        client = request.client.host if request.client else "?"
+        wait = request.app.state.intakes.lookups.hit(client)
+        if wait is not None:
+            raise TooManyRequests(f"查询办理码太频繁了，请{int(wait) + 1}秒后再试。", "Too many intake-code lookups.",
+                                  {"retry_after": int(wait) + 1})
     replies = await rasa.send(msg.sender, msg.message, clean_metadata(msg.metadata))
     return JSONResponse(replies, headers=_cors_headers(origin))
 
