@@ -18,17 +18,20 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
         from api.applications.service import ApplicationService
         from api.catalog.service import CatalogService
         from api.chat.service import IntakeSessions, RasaRelay, RateLimiter
-        from api.db import Base, make_engine
+        from api.db import make_engine
+        from api.documents.service import DocumentService
+        from api.migrations import upgrade as migrate
         from api.intake.service import IntakeService
 
         catalog = CatalogService.load(settings.data_dir)
         db = make_engine(settings.sqlalchemy_url)
-        Base.metadata.create_all(db)
+        migrate(db)  # alembic: every table upgraded in place to the latest schema (api/migrations)
         app.state.settings = settings
         app.state.db = db
         app.state.catalog = catalog
         app.state.intake = IntakeService(catalog.catalog)
-        app.state.applications = ApplicationService(db, app.state.intake)
+        app.state.applications = ApplicationService.from_settings(db, app.state.intake, settings)
+        app.state.documents = DocumentService(catalog.catalog, settings)
         app.state.chat_relay = RasaRelay(settings.chat_rasa_url_list, timeout=settings.chat_timeout_s)
         app.state.chat_rate = RateLimiter(settings.chat_rate_per_minute)
         app.state.intakes = IntakeSessions(db, ttl_hours=settings.chat_intake_ttl_hours,
@@ -60,15 +63,23 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
     from api.applications.views import router as applications_router
     from api.catalog.views import router as catalog_router
     from api.chat.views import router as chat_router
+    from api.departments.views import pages as office_pages
+    from api.departments.views import router as departments_router
+    from api.documents.views import pages as document_pages
+    from api.documents.views import router as documents_router
+    from api.applications.views import pages as application_pages
     from api.faq.views import pages as faq_pages
     from api.faq.views import router as faq_router
     from api.intake.views import router as intake_router
     from api.web.views import pages as web_pages
 
-    for router in (catalog_router, intake_router, faq_router, applications_router, chat_router):
+    for router in (catalog_router, intake_router, faq_router, applications_router, chat_router, departments_router,
+                   documents_router):
         app.include_router(router, prefix="/api/v1")
     app.include_router(faq_pages)
     app.include_router(web_pages)
+    for router in (application_pages, office_pages, document_pages):  # /apply, /track, /qr, /office
+        app.include_router(router)
     from pathlib import Path
 
     from fastapi.staticfiles import StaticFiles

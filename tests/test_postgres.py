@@ -46,10 +46,11 @@ def pg_url():
 
 
 def _service(url, intake):
-    from api.db import Base, make_engine
+    from api.db import make_engine
+    from api.migrations import upgrade
 
     engine = make_engine(url)
-    Base.metadata.create_all(engine)
+    upgrade(engine)
     return ApplicationService(engine, intake), engine
 
 
@@ -66,7 +67,9 @@ def test_applications_on_postgres(pg_url, intake):
     assert created and not created_again and again["id"] == app["id"]
     engine.dispose()
     svc, engine = _service(pg_url, intake)  # a new connection pool sees it
-    got = svc.get(app["id"])
+    from api.applications.access import Principal
+
+    got = svc.get(app["id"], Principal("applicant", application_id=app["id"]))
     assert {it["code"] for it in got["bundle"]["items"]} == {"drug_retail", "device_class2_filing"}
     values = {f["key"]: f["value"] for f in got["form"]["fields"]}
     assert values["applicant_name"] == "睢县康民大药房" and values["site_area"] == 80

@@ -5,9 +5,11 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from knowledge_base.forms.normalise import Invalid, clean, normalise_id_number, normalise_name, normalise_phone
 from knowledge_base.rules.profile import Profile
 
 _MARKUP = re.compile(r"<\s*/?\s*[a-zA-Z!][^>]*>|javascript:|on\w+\s*=", re.I)
+CODE = r"^[a-z][a-z0-9_]{1,79}$"
 
 
 def reject_markup(value: str, field: str) -> str:
@@ -18,48 +20,81 @@ def reject_markup(value: str, field: str) -> str:
     return value.strip()
 
 
+def _check(fn, value):
+    try:
+        return fn(value)
+    except Invalid as exc:
+        raise ValueError(str(exc)) from None
+
+
+def check_id_number(v: str | None) -> str | None:
+    if v is None or not str(v).strip():
+        return None
+    from stdnum.cn import ric
+
+    v = normalise_id_number(v)
+    if not ric.is_valid(v):
+        raise ValueError("身份证号码校验不通过，请核对18位号码（最后一位可能是X）/ invalid resident ID number")
+    return ric.compact(v)
+
+
+def check_uscc(v: str | None) -> str | None:
+    if v is None or not str(v).strip():
+        return None
+    from stdnum.cn import uscc
+
+    v = re.sub(r"\s", "", clean(v)).upper()
+    if not uscc.is_valid(v):
+        raise ValueError("统一社会信用代码校验不通过，请核对18位代码 / invalid unified social credit code")
+    return uscc.compact(v)
+
+
 class Applicant(BaseModel):
+    """The person applying.  Name and phone are NFKC-normalised (full-width and
+    Arabic-Indic digits become ASCII, invisible characters go) and checked after that."""
+
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=50, description="申请人(经办人)姓名")
-    phone: str = Field(min_length=5, max_length=20)
-    id_number: str | None = Field(default=None, max_length=18, description="居民身份证号码，按 GB 11643 校验")
-    uscc: str | None = Field(default=None, max_length=18, description="统一社会信用代码，按 GB 32100 校验")
+    phone: str = Field(min_length=5, max_length=30)
+    id_number: str | None = Field(default=None, max_length=40, description="居民身份证号码，按 GB 11643 校验")
+    uscc: str | None = Field(default=None, max_length=40, description="统一社会信用代码，按 GB 32100 校验")
 
     @field_validator("name")
     @classmethod
     def _name(cls, v: str) -> str:
-        return reject_markup(v, "姓名")
+        reject_markup(v, "姓名")
+        return _check(normalise_name, v)
 
     @field_validator("phone")
     @classmethod
     def _phone(cls, v: str) -> str:
-        v = v.replace(" ", "").replace("-", "")
-        if not re.fullmatch(r"(\+?86)?1[3-9]\d{9}|0\d{2,3}\d{7,8}", v):
-            raise ValueError("联系电话格式不对：请填11位手机号或带区号的固定电话 / invalid phone number")
-        return v
+        return _check(normalise_phone, v)
 
     @field_validator("id_number")
     @classmethod
     def _id(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        from stdnum.cn import ric
-
-        if not ric.is_valid(v):
-            raise ValueError("身份证号码校验不通过，请核对18位号码（最后一位可能是X）/ invalid resident ID number")
-        return ric.compact(v)
+        return check_id_number(v)
 
     @field_validator("uscc")
     @classmethod
     def _uscc(cls, v: str | None) -> str | None:
-        if v is None or v == "":
-            return None
-        from stdnum.cn import uscc
+        return check_uscc(v)
 
-        if not uscc.is_valid(v):
-            raise ValueError("统一社会信用代码校验不通过，请核对18位代码 / invalid unified social credit code")
-        return uscc.compact(v)
+
+def check_values(v: dict[str, Any]) -> dict[str, Any]:
+    clean_values = {}
+    for key, value in v.items():
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key):
+            raise ValueError(f"表单字段名不合法：{key[:40]} / invalid field key")
+        if isinstance(value, str):
+            if len(value) > 500:
+                raise ValueError(f"字段 {key} 内容太长(最多500字) / value too long")
+            value = reject_markup(value, f"字段 {key}")
+        elif value is not None and not isinstance(value, (int, float, bool)):
+            raise ValueError(f"字段 {key} 只能填文字、数字或是/否 / value must be text, number or boolean")
+        clean_values[key] = value
+    return clean_values
 
 
 class ApplicationCreate(BaseModel):
@@ -68,21 +103,96 @@ class ApplicationCreate(BaseModel):
     profile: Profile
     applicant: Applicant
     form_values: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    commitments: list[str] = Field(default_factory=list, max_length=50, description="选择以告知承诺方式办理的事项代码")
     idempotency_key: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     channel: str = Field(default="web", pattern=r"^(web|wechat|hotline|bot|window)$")
 
     @field_validator("form_values")
     @classmethod
     def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
-        clean = {}
-        for key, value in v.items():
-            if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key):
-                raise ValueError(f"表单字段名不合法：{key[:40]} / invalid field key")
-            if isinstance(value, str):
-                if len(value) > 500:
-                    raise ValueError(f"字段 {key} 内容太长(最多500字) / value too long")
-                value = reject_markup(value, f"字段 {key}")
-            elif value is not None and not isinstance(value, (int, float, bool)):
-                raise ValueError(f"字段 {key} 只能填文字、数字或是/否 / value must be text, number or boolean")
-            clean[key] = value
-        return clean
+        return check_values(v)
+
+    @field_validator("commitments")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        for c in v:
+            if not re.fullmatch(CODE, c):
+                raise ValueError(f"事项代码不合法：{c[:40]} / invalid item code")
+        return list(dict.fromkeys(v))
+
+
+class DraftCreate(BaseModel):
+    """What the chat hands over when it shows the merged form."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    profile: Profile
+    values: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    channel: str = Field(default="web", pattern=r"^(web|wechat|hotline|bot|window)$")
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return check_values(v)
+
+
+class SignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    id_number: str = Field(min_length=1, max_length=40)
+    password: str = Field(min_length=1, max_length=200)
+
+
+class DraftSubmit(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    values: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    commitments: list[str] = Field(default_factory=list, max_length=50)
+    uscc: str | None = Field(default=None, max_length=40, description="为哪个已有主体办理(统一社会信用代码)；不填为新办")
+    phone: str | None = Field(default=None, max_length=30, description="联系电话(默认用实名认证的手机号)")
+
+    @field_validator("values")
+    @classmethod
+    def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
+        return check_values(v)
+
+    @field_validator("commitments")
+    @classmethod
+    def _codes(cls, v: list[str]) -> list[str]:
+        return ApplicationCreate._codes(v)
+
+    @field_validator("uscc")
+    @classmethod
+    def _uscc(cls, v: str | None) -> str | None:
+        return check_uscc(v)
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, v: str | None) -> str | None:
+        return _check(normalise_phone, v) if v else None
+
+
+class Transition(BaseModel):
+    """A department moves one of its items: accepted (已受理), correction (需补正, every
+    missing material at once), approved (准予), rejected (不予, with a reason)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    to: str = Field(pattern=r"^(accepted|correction|approved|rejected)$")
+    reason: str | None = Field(default=None, max_length=500)
+    missing: list[str] = Field(default_factory=list, max_length=30, description="需补正的材料(材料代码)，一次列全")
+    note: str | None = Field(default=None, max_length=500, description="补正说明(可选)")
+    expected: str | None = Field(default=None, pattern=r"^(pending|accepted|correction|approved|rejected)$",
+                                 description="办理人看到的当前状态；与实际不符时不改(防止两人同时操作)")
+
+    @field_validator("reason", "note")
+    @classmethod
+    def _text(cls, v: str | None) -> str | None:
+        return reject_markup(v, "说明") if v else v
+
+
+class Login(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=80)
+    password: str = Field(min_length=1, max_length=200)

@@ -1,11 +1,15 @@
 """一表申请: merge the application forms of a bundle's items into one form.
 
 Each item lists the keys of the shared field dictionary its form asks for; the
-merged form holds every field once, remembers which items need it, and fills
-what the intake already knows (area, rooms, address …)."""
+merged form holds every field once, remembers which items need it, and fills what
+is already known — from the conversation and, when given, from the verified
+identity, the licence registry and earlier applications — saying for every value
+where it came from (``source``) and whether it is ``verified``.  Every field stays
+editable: a value the applicant changed is theirs (``source: applicant``)."""
 from __future__ import annotations
 
 from knowledge_base.catalog.loader import Catalog
+from knowledge_base.forms.prefill import SOURCE_LABELS, Prefill, intake_values, same_value
 from knowledge_base.rules.profile import Profile
 
 GROUP_TITLES = {
@@ -15,10 +19,15 @@ GROUP_TITLES = {
     "business": "经营信息",
     "item": "事项专项信息",
 }
+PRIORITY = ("registry", "identity", "intake", "history")
 
 
-def merge_form(catalog: Catalog, codes: list[str], profile: Profile, values: dict | None = None) -> dict:
-    values = values or {}
+def merge_form(catalog: Catalog, codes: list[str], profile: Profile | dict, values: dict | None = None,
+               prefill: list[Prefill] | None = None) -> dict:
+    values = {k: v for k, v in (values or {}).items() if v not in (None, "")}
+    prof = profile.model_dump() if isinstance(profile, Profile) else dict(profile)
+    sources = {p.source: p for p in (prefill or [])}
+    sources["intake"] = Prefill("intake", intake_values(catalog, prof))
     order: list[str] = []
     needed_by: dict[str, list[str]] = {}
     total_requested = 0
@@ -32,18 +41,20 @@ def merge_form(catalog: Catalog, codes: list[str], profile: Profile, values: dic
                 order.append(key)
                 needed_by[key] = []
             needed_by[key].append(code)
-    prof = profile.model_dump()
-    prof["activities_text"] = "、".join(catalog.industries[a].name for a in profile.activities if a in catalog.industries) or None
     fields = []
     for key in order:
         spec = catalog.fields.get(key)
         if spec is None:
             continue
-        value = values.get(key)
-        prefilled_from = None
-        if value is None and spec.profile_key and prof.get(spec.profile_key) is not None:
-            value = prof[spec.profile_key]
-            prefilled_from = "intake"
+        known, source = None, None
+        for name in PRIORITY:
+            src = sources.get(name)
+            if src is not None and src.values.get(key) not in (None, ""):
+                known, source = src.values[key], name
+                break
+        value = known
+        if key in values and not same_value(values[key], known):
+            value, source = values[key], "applicant"
         fields.append({
             "key": key,
             "label": spec.label,
@@ -52,7 +63,11 @@ def merge_form(catalog: Catalog, codes: list[str], profile: Profile, values: dic
             "choices": spec.choices,
             "hint": spec.hint,
             "value": value,
-            "prefilled_from": prefilled_from,
+            "source": source,
+            "source_label": SOURCE_LABELS.get(source) if source else None,
+            "verified": source in ("registry", "identity"),
+            "editable": True,
+            "prefilled_from": source if source != "applicant" else None,
             "required_by": needed_by[key],
         })
     sections = []
@@ -60,6 +75,7 @@ def merge_form(catalog: Catalog, codes: list[str], profile: Profile, values: dic
         keys = [f["key"] for f in fields if f["group"] == group]
         if keys:
             sections.append({"group": group, "title": title, "fields": keys})
+    by_source = {s: sum(1 for f in fields if f["source"] == s) for s in (*PRIORITY, "applicant")}
     return {
         "type": "form",
         "title": "一照通行 一表申请",
@@ -70,6 +86,10 @@ def merge_form(catalog: Catalog, codes: list[str], profile: Profile, values: dic
             "fields_in_separate_forms": total_requested,
             "fields_in_merged_form": len(fields),
             "duplicates_removed": total_requested - len(fields),
-            "prefilled": sum(1 for f in fields if f["value"] is not None),
+            "prefilled": sum(1 for f in fields if f["value"] is not None and f["source"] != "applicant"),
+            "prefilled_by_source": {k: v for k, v in by_source.items() if k != "applicant"},
+            "verified": sum(1 for f in fields if f["verified"]),
+            "typed": by_source["applicant"],
+            "empty": sum(1 for f in fields if f["value"] is None),
         },
     }
