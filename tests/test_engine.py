@@ -22,10 +22,10 @@ def test_area_asked_only_where_a_threshold_matters(intake):
     assert [o["title"] for o in area["options"]] == ["150平方米及以下", "150平方米以上"]
     # a KTV's bundle does not depend on area: never asked
     assert "area_m2" not in keys(intake.resolve(Profile(region="zhongshan", activities=["ktv"])))
-    # 睢县 小经营店 60㎡ and 小型餐馆 150㎡ both matter for a 面馆
+    # 睢县 小经营店: only the 60㎡ of 河南小经营店登记 matters (no area threshold for the fire check)
     q = intake.resolve(Profile(region="suixian", activities=["snack_bar"]))["questions"]
     area = next(x for x in q if x["key"] == "area_m2")
-    assert [o["title"] for o in area["options"]] == ["60平方米及以下", "60到150平方米", "150平方米以上"]
+    assert [o["title"] for o in area["options"]] == ["60平方米及以下", "60平方米以上"]
 
 
 def test_answered_facts_are_not_asked_again(intake):
@@ -35,7 +35,7 @@ def test_answered_facts_are_not_asked_again(intake):
 
 
 def test_no_permit_threshold_gives_empty_list(intake):
-    r = intake.resolve(Profile(region="jinzhong", activities=["general_retail"]))
+    r = intake.resolve(Profile(region="jinzhong", activities=["clothing"]))
     assert r["bundle"]["items"] == [] and r["questions"] == []
     assert "准入即准营" in r["bundle"]["summary"]
     assert [s["code"] for s in r["bundle"]["startup_steps"]] == ["business_registration"]

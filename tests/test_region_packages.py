@@ -15,6 +15,8 @@ AREAS = [20, 30, 45, 60, 100, 150, 200, 800]
 
 def reachable(intake, catalog, region: str, activity: str) -> set[str]:
     keys = [k for k in Q.ORDER if k in catalog.industries[activity].asks and k != "rooms"]
+    if "entity_type" not in keys:
+        keys.append("entity_type")
     values = []
     for k in keys:
         if k == "area_m2":
@@ -25,7 +27,10 @@ def reachable(intake, catalog, region: str, activity: str) -> set[str]:
             values.append([o.value for o in Q.SPECS[k].options])
     codes: set[str] = set()
     for combo in itertools.product(*values):
-        profile = Profile(region=region, activities=[activity], **dict(zip(keys, combo)))
+        facts: dict = {}
+        for k, v in zip(keys, combo):
+            facts.update(v if isinstance(v, dict) else {k: v})  # an option may answer several keys
+        profile = Profile(region=region, activities=[activity], **facts)
         codes |= set(intake.engine.evaluate(profile).codes)
     return codes
 

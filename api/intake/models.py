@@ -35,8 +35,4 @@ class FormRequest(BaseModel):
     values: dict[str, Any] = Field(default_factory=dict)
 
 
-class IntakeResponse(BaseModel):
-    profile: dict
-    bundle: dict
-    questions: list[dict]
-    understood: dict | None = None
+from knowledge_base.rules.bundle import IntakeResult as IntakeResponse  # noqa: E402  (typed: /docs shows it)

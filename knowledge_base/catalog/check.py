@@ -72,22 +72,75 @@ def problems(catalog: Catalog, contract: Path | None = None) -> list[str]:
             for key in pkg.src:
                 if catalog.source(region, key) is None:
                     errs.append(f"region {rcode} package {pkg.key}: source '{key}' is not defined")
-    for ind in catalog.industries.values():
-        for tag in ind.tags:
-            if tag not in TAGS:
-                errs.append(f"activity {ind.key}: unknown tag '{tag}'")
+    errs += _activity_problems(catalog)
+    errs += _region_problems(catalog)
     from knowledge_base.rules.engine import load_rules
 
     rules, exclusions = load_rules()
     for r in [*rules, *exclusions]:
         if r.code not in items:
             errs.append(f"rule {r.name}: item '{r.code}' is not in the catalog")
+            continue
         if not r.reference or not r.doc:
             errs.append(f"rule {r.name}: missing reference or documentation")
+        for key in r.reference.split():  # rule references are source keys
+            if catalog.source(items[r.code], key) is None:
+                errs.append(f"rule {r.name}: reference '{key}' is not a source of {r.code} or sources.yaml")
     if contract is not None:
         for code in contract_codes(contract):
             if code not in items:
                 errs.append(f"contract code '{code}' has no catalog item")
+    return errs
+
+
+def _activity_problems(catalog: Catalog) -> list[str]:
+    from knowledge_base.rules.profile import Profile
+    from knowledge_base.rules.questions import SPECS
+
+    errs = []
+    seen: dict[str, str] = {}
+    for ind in catalog.industries.values():
+        for tag in ind.tags:
+            if tag not in TAGS:
+                errs.append(f"activity {ind.key}: unknown tag '{tag}'")
+        for key in ind.asks:
+            if key not in SPECS:
+                errs.append(f"activity {ind.key}: asks '{key}', which no question covers")
+        for key in [*ind.defaults, *ind.assume]:
+            if key not in Profile.model_fields:
+                errs.append(f"activity {ind.key}: default for unknown profile key '{key}'")
+        facts = [*ind.confirm, *([ind.none_reason] if ind.none_reason else [])]
+        for f in facts:
+            for key in f.src:
+                if key not in catalog.sources:
+                    errs.append(f"activity {ind.key}: source '{key}' is not defined in sources.yaml")
+        for word in [ind.name, *ind.synonyms]:
+            if word in seen and seen[word] != ind.key:
+                errs.append(f"activity {ind.key}: word '{word}' is also a synonym of {seen[word]}")
+            seen.setdefault(word, ind.key)
+    return errs
+
+
+def _region_problems(catalog: Catalog) -> list[str]:
+    from typing import get_args
+
+    from knowledge_base.rules.profile import Profile
+
+    errs = []
+    codes = set(get_args(get_args(Profile.model_fields["region"].annotation)[0]))
+    if codes != set(catalog.regions):
+        errs.append(f"region codes in the profile {sorted(codes)} differ from the region packs {sorted(catalog.regions)}")
+    owner: dict[str, str] = {}
+    for rcode, region in catalog.regions.items():
+        for key in region.county_offices_src:
+            if catalog.source(region, key) is None:
+                errs.append(f"region {rcode}: county_offices source '{key}' is not defined")
+        if any(ri.level == "county" for ri in region.items) and not region.districts:
+            errs.append(f"region {rcode}: county-level items but no districts")
+        words = [region.name, region.short, *region.words] + [w for d in region.districts for w in (d.name, *d.words)]
+        for w in words:
+            if owner.setdefault(w, rcode) != rcode:
+                errs.append(f"place word '{w}' is in both {owner[w]} and {rcode}")
     return errs
 
 

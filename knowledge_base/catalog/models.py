@@ -112,6 +112,7 @@ class RegionItem(_Strict):
     note: str | None = None
     promised_days: int | None = None
     mode: Mode | None = None  # region's reform mode when it differs (晋中 证照分离)
+    level: Literal["county", "city", "province"] | None = None  # county: the applicant's county/district office
     src: list[str] = Field(min_length=1)
 
 
@@ -126,10 +127,32 @@ class Package(_Strict):
     src: list[str] = Field(min_length=1)
 
 
-class Region(_Strict):
+class District(_Strict):
+    """A county, county-level city or district of a region (阳春市, 榆次区 …): where the
+    county-level offices sit.  ``kind`` picks the office pattern (县/市 vs 区)."""
+
     code: str
     name: str
+    kind: Literal["county", "district"] = "county"
+    words: list[str] = []  # place words (towns, streets) that put an address here
+
+
+class Region(_Strict):
+    """A jurisdiction: the single source of its name, place words, districts and
+    offices (nothing else in the code names a place)."""
+
+    code: str
+    name: str
+    short: str  # what people call it: 中山, 睢县
     province: str
+    province_key: str  # guangdong / henan / shanxi / ningxia: regional rules key on it
+    words: list[str] = []  # place words for the region itself (towns, streets; not its districts)
+    districts: list[District] = []
+    # department_key -> office name pattern for items handled at county/district level:
+    # {"county": "{name}市场监督管理局", "district": "{city}公安局{name}分局"}; {name} is the
+    # district's name, {city} the region's.  Keys not listed stay as the pack lists them.
+    county_offices: dict[str, dict[str, str]] = {}
+    county_offices_src: list[str] = []
     reform: str
     seed: str
     summary: str

@@ -14,22 +14,6 @@ from knowledge_base.catalog.industries import Industry
 from knowledge_base.catalog.loader import Catalog
 from knowledge_base.rules.profile import FOOD_LEVEL, Profile
 
-# Province of each region: regional rules key on it (宁夏、河南、广东 …).
-PROVINCE = {
-    "zhongshan": "guangdong",
-    "yangjiang": "guangdong",
-    "suixian": "henan",
-    "jinzhong": "shanxi",
-    "tongxin": "ningxia",
-}
-REGION_NAMES = {
-    "zhongshan": "中山市",
-    "yangjiang": "阳江市",
-    "suixian": "睢县",
-    "jinzhong": "晋中市",
-    "tongxin": "同心县",
-}
-
 # The value assumed for a fact nobody has stated yet (interim bundle only; the
 # question engine asks whenever the answer could change the bundle).
 ASSUMED = {
@@ -45,6 +29,11 @@ ASSUMED = {
     "elevator": False,
     "amusement_rides": False,
     "online_drug_info": False,
+    "live_music": False,
+    "books": False,
+    "drugs": False,
+    "meals": False,
+    "entity_type": "individual",  # most small shops are 个体工商户; asked where it matters (河南小经营店)
 }
 
 
@@ -103,15 +92,20 @@ class Ctx:
 
     @property
     def province(self) -> str | None:
-        return PROVINCE.get(self.profile.region or "")
+        region = self.catalog.regions.get(self.profile.region or "")
+        return region.province_key if region else None
 
     @property
     def region_name(self) -> str:
-        return REGION_NAMES.get(self.profile.region or "", "当地")
-
-    def param(self, name: str, default: float) -> float:
         region = self.catalog.regions.get(self.profile.region or "")
-        return float(region.parameters.get(name, default)) if region else default
+        return region.name if region else "当地"
+
+    def param(self, name: str) -> float | None:
+        """A threshold the region's pack sets (data/catalog/regions/*.yaml ``parameters``);
+        None where the region has no such rule."""
+        region = self.catalog.regions.get(self.profile.region or "")
+        value = region.parameters.get(name) if region else None
+        return float(value) if value is not None else None
 
     # -- what it does --------------------------------------------------
     @property

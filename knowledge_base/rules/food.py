@@ -12,32 +12,42 @@ HA_SMALL_SHOP = "ha_small_shop_max_m2"
 SMALL_CATERING_KEYS = {"restaurant", "snack_bar", "tea_drink"}
 
 
+def _within(ctx: Ctx, parameter: str) -> bool:
+    """The area is at or under the region's threshold (以下含本数); False where the
+    region sets no such threshold."""
+    limit = ctx.param(parameter)
+    if limit is None:
+        return False
+    area = ctx.area()
+    return area is not None and area <= limit
+
+
 def _small_catering_nx(ctx: Ctx) -> bool:
     """同心: a 小餐饮 (饭店/小吃/茶饮) at or under the county threshold."""
     if ctx.province != "ningxia" or not any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
         return False
-    area = ctx.area()
-    return area is not None and area <= ctx.param(NX_SMALL_CATERING, 150)
+    return _within(ctx, NX_SMALL_CATERING)
 
 
 def _small_shop_nx(ctx: Ctx) -> bool:
     """同心: a shop selling food (便利店, or a 超市 that small) at or under the 食品小销售店 threshold."""
     if ctx.province != "ningxia" or not ctx.has("food_retail"):
         return False
-    area = ctx.area()
-    return area is not None and area <= ctx.param(NX_SMALL_SHOP, 30)
+    return _within(ctx, NX_SMALL_SHOP)
 
 
 def _small_shop_ha(ctx: Ctx) -> bool:
-    """睢县(河南): catering or food retail in a shop of at most 60 ㎡ (个体工商户)."""
+    """睢县(河南): catering or food retail in a shop of at most 60 ㎡, run by a
+    个体工商户 (河南小经营店登记管理办法第3条: a company keeps the food licence)."""
     if ctx.province != "henan" or not ctx.has("catering", "food_retail"):
         return False
     if ctx.has("mall", "lodging", "elderly_canteen"):
         return False
     if any(a.key == "canteen" for a in ctx.activities):
         return False
-    area = ctx.area()
-    return area is not None and area <= ctx.param(HA_SMALL_SHOP, 60)
+    if not _within(ctx, HA_SMALL_SHOP):
+        return False
+    return ctx.fact("entity_type") == "individual"
 
 
 def _small_registration(ctx: Ctx) -> bool:
@@ -53,7 +63,7 @@ def _small_registration(ctx: Ctx) -> bool:
     return (_small_catering_nx(ctx) and only_small_catering) or _small_shop_ha(ctx)
 
 
-@rule("food_business_license", reference="食品安全法第35条、食品经营许可和备案管理办法")
+@rule("food_business_license", reference="spsaf spjy_78")
 def food_licence_for_catering_or_bulk(ctx: Ctx):
     """餐饮服务、散装食品、现制现售须取得食品经营许可(食品安全法第35条)，
     除非当地把小餐饮/小经营店改为登记(宁夏、河南)。"""
@@ -69,16 +79,30 @@ def food_licence_for_catering_or_bulk(ctx: Ctx):
         why.append("您的场所附设餐饮服务（如餐厅、现做食品），须取得食品经营许可。")
     if level == "bulk":
         why.append("您销售散装食品或现做现卖的食品（不只是预包装食品），须取得食品经营许可。")
-    if ctx.province == "ningxia" and any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
-        why.append(f"{ctx.area_text()}，超过同心县小餐饮登记标准（{ctx.param(NX_SMALL_CATERING, 150):g}平方米及以下），按食品经营许可办理。")
-    if ctx.province == "ningxia" and ctx.has("food_retail"):
-        why.append(f"{ctx.area_text()}，超过同心县食品小销售店标准（{ctx.param(NX_SMALL_SHOP, 30):g}平方米及以下）。")
-    if ctx.province == "henan" and ctx.has("catering", "food_retail") and ctx.profile.area_m2:
-        why.append(f"{ctx.area_text()}，超过河南小经营店登记标准（{ctx.param(HA_SMALL_SHOP, 60):g}平方米及以下）。")
+    limit = ctx.param(NX_SMALL_CATERING)
+    if limit is not None and any(a.key in SMALL_CATERING_KEYS for a in ctx.activities):
+        why.append(f"{ctx.area_text()}，超过{ctx.region_name}小餐饮登记标准（{limit:g}平方米及以下），按食品经营许可办理。")
+    limit = ctx.param(NX_SMALL_SHOP)
+    if limit is not None and ctx.has("food_retail"):
+        why.append(f"{ctx.area_text()}，超过{ctx.region_name}食品小销售店标准（{limit:g}平方米及以下）。")
+    limit = ctx.param(HA_SMALL_SHOP)
+    if limit is not None and ctx.has("catering", "food_retail") and ctx.profile.area_m2:
+        if ctx.profile.area_m2 <= limit and ctx.profile.entity_type == "company":
+            why.append(f"{ctx.area_text()}，虽不超过河南小经营店标准（{limit:g}平方米），但小经营店登记只适用于个体工商户，企业须办食品经营许可证。")
+        elif ctx.profile.area_m2 > limit:
+            why.append(f"{ctx.area_text()}，超过河南小经营店登记标准（{limit:g}平方米及以下）。")
     return why
 
 
-@rule("food_prepackaged_filing", reference="食品安全法第35条、食品经营许可和备案管理办法")
+@rule("food_business_license", reference="spsaf spjy_78")
+def food_licence_for_care_kitchens(ctx: Ctx):
+    """养老机构、托育机构、幼儿园自办食堂供餐的，按单位食堂取得食品经营许可。"""
+    if ctx.has("elderly_care", "childcare", "school") and ctx.fact("meals"):
+        return [f"{ctx.names('elderly_care', 'childcare', 'school')}自办食堂供餐，按单位食堂取得食品经营许可。"]
+    return None
+
+
+@rule("food_prepackaged_filing", reference="spsaf spjy_78")
 def prepackaged_only_is_a_filing(ctx: Ctx):
     """只销售预包装食品不需许可，改为备案(食品安全法第35条，2021修正)。"""
     if ctx.food_level() != "prepackaged" or _small_shop_nx(ctx):
@@ -86,7 +110,7 @@ def prepackaged_only_is_a_filing(ctx: Ctx):
     return ["您只销售预包装食品（包装好的零食、饮料等），按规定不需要食品经营许可，办理备案即可。"]
 
 
-@rule("nx_food_registration", reference="宁夏三小条例、同心一业一证附件3", regions=("tongxin",))
+@rule("nx_food_registration", reference="nx_sanxiao nx_djbf seed_tongxin", regions=("tongxin",))
 def ningxia_small_food_registration(ctx: Ctx):
     """宁夏"三小"条例：小作坊、小餐饮、食品小销售店办食品生产经营登记证；
     同心附件3 给出小餐饮150㎡、便利店30㎡的门槛。"""
@@ -94,23 +118,23 @@ def ningxia_small_food_registration(ctx: Ctx):
         return None
     why = []
     if _small_catering_nx(ctx) and ctx.food_level() == "catering" and _small_registration(ctx):
-        why.append(f"{ctx.area_text()}，在同心县小餐饮标准（{ctx.param(NX_SMALL_CATERING, 150):g}平方米及以下）内，办小餐饮食品生产经营登记证，不办食品经营许可证。")
+        why.append(f"{ctx.area_text()}，在{ctx.region_name}小餐饮标准（{ctx.param(NX_SMALL_CATERING):g}平方米及以下）内，办小餐饮食品生产经营登记证，不办食品经营许可证。")
     if _small_shop_nx(ctx) and ctx.food_level() not in ("none", "produce"):
-        why.append(f"{ctx.area_text()}，在同心县食品小销售店标准（{ctx.param(NX_SMALL_SHOP, 30):g}平方米及以下）内，办食品小销售店登记证。")
+        why.append(f"{ctx.area_text()}，在{ctx.region_name}食品小销售店标准（{ctx.param(NX_SMALL_SHOP):g}平方米及以下）内，办食品小销售店登记证。")
     if ctx.has("food_workshop") or (ctx.has("bakery") and ctx.fact("workshop")):
         why.append("您自己生产加工食品（小作坊），按宁夏规定办理食品小作坊登记证。")
     return why or None
 
 
-@rule("ha_small_shop_registration", reference="河南三小条例、河南小经营店登记管理办法第3条", regions=("suixian",))
+@rule("ha_small_shop_registration", reference="ha_sanxiao ha_xjyd", regions=("suixian",))
 def henan_small_shop_registration(ctx: Ctx):
     """河南：使用面积≤60㎡、从事食品销售或餐饮服务的个体工商户取得小经营店登记证。"""
     if ctx.food_level() not in ("bulk", "catering") or not _small_shop_ha(ctx):
         return None
-    return [f"{ctx.area_text()}，不超过河南小经营店标准（{ctx.param(HA_SMALL_SHOP, 60):g}平方米），个体工商户办小经营店登记证即可（企业请办食品经营许可证）。"]
+    return [f"{ctx.area_text()}，不超过河南小经营店标准（{ctx.param(HA_SMALL_SHOP):g}平方米），以个体工商户经营，办小经营店登记证即可。"]
 
 
-@rule("food_workshop_registration", reference="广东省食品生产加工小作坊和食品摊贩管理条例", regions=("zhongshan", "yangjiang"))
+@rule("food_workshop_registration", reference="gd_xzf gd_djbf", regions=("zhongshan", "yangjiang"))
 def guangdong_workshop_registration(ctx: Ctx):
     """广东：食品生产加工小作坊生产前向县级市场监管部门登记。"""
     if ctx.province != "guangdong":
@@ -120,7 +144,7 @@ def guangdong_workshop_registration(ctx: Ctx):
     return None
 
 
-@rule("ha_food_workshop_registration", reference="河南省食品小作坊、小经营店和小摊点管理条例", regions=("suixian",))
+@rule("ha_food_workshop_registration", reference="ha_sanxiao", regions=("suixian",))
 def henan_workshop_registration(ctx: Ctx):
     """河南：食品小作坊取得登记证后方可生产。"""
     if ctx.province != "henan":
@@ -130,7 +154,7 @@ def henan_workshop_registration(ctx: Ctx):
     return None
 
 
-@rule("food_production_license", reference="食品安全法第35条")
+@rule("food_production_license", reference="spsaf")
 def food_factory_production_licence(ctx: Ctx):
     """工厂化生产食品须取得食品生产许可(食品安全法第35条)。"""
     if ctx.has("food_factory"):
@@ -140,7 +164,7 @@ def food_factory_production_licence(ctx: Ctx):
     return None
 
 
-@rule("halal_food_permit", reference="宁夏清真食品管理条例、同心一业一证附件3", regions=("tongxin",))
+@rule("halal_food_permit", reference="nx_qz seed_tongxin", regions=("tongxin",))
 def ningxia_halal_permit(ctx: Ctx):
     """宁夏清真食品管理条例：生产经营清真食品、使用清真标识须取得清真食品准营证。"""
     if ctx.province != "ningxia":
@@ -152,7 +176,7 @@ def ningxia_halal_permit(ctx: Ctx):
     return None
 
 
-@not_needed("food_business_license", reference="食品安全法第35条、食品经营许可和备案管理办法")
+@not_needed("food_business_license", reference="spsaf spjy_78")
 def produce_needs_no_food_licence(ctx: Ctx):
     """只卖食用农产品既不需许可也不需备案。"""
     if ctx.food_level() == "produce":
@@ -160,7 +184,7 @@ def produce_needs_no_food_licence(ctx: Ctx):
     return None
 
 
-@not_needed("food_business_license", reference="食品安全法第35条")
+@not_needed("food_business_license", reference="spsaf")
 def prepackaged_needs_no_licence(ctx: Ctx):
     """只卖预包装食品的不办许可。"""
     if ctx.food_level() == "prepackaged":
