@@ -18,7 +18,7 @@ from jinja2 import Environment, FileSystemLoader, select_autoescape
 from api.applications.access import Principal, bearer
 from api.applications.models import ApplicationCreate, DraftCreate, DraftSubmit, SignIn, Transition
 from api.deps import application_service
-from api.exceptions import DaobanError, InvalidInput
+from api.exceptions import DaobanError, InvalidInput, NotFound
 
 router = APIRouter(prefix="/applications", tags=["applications"])
 pages = APIRouter(tags=["pages"], include_in_schema=False)
@@ -100,7 +100,7 @@ def qr(app_id: str = PathParam(max_length=64), for_: str = Query(default="track"
     """回执二维码：`for=track` 指向申请人的查询链接(只给申请人)，`for=public` 指向一码展示页(不含个人信息)。"""
     view = svc.get(app_id, p)
     if view["role"] not in ("owner", "track"):
-        raise InvalidInput("部门不需要回执二维码。", "Not for departments.")
+        raise NotFound("回执二维码只给申请人。", "Only for the applicant.")
     if for_ == "public":
         url = view["public_url"]
     else:
