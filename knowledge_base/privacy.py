@@ -21,8 +21,12 @@ PERSONAL_RE = re.compile(f"{_ID}|{_MOBILE}|{_FIXED}")
 
 
 def normalise_digits(text: str) -> str:
-    """NFKC (full-width and other Unicode digits become ASCII, full-width X too)."""
-    return unicodedata.normalize("NFKC", text)
+    """NFKC (full-width digits and X become ASCII), then every other Unicode decimal digit
+    (Arabic-Indic ١٣٨…, Persian ۱۳۸…, Devanagari …, which NFKC leaves alone) as ASCII."""
+    text = unicodedata.normalize("NFKC", text)
+    if text.isascii():
+        return text
+    return "".join(str(unicodedata.decimal(ch)) if ch.isdecimal() and not ch.isascii() else ch for ch in text)
 
 
 def mask_id(value: str | None) -> str | None:
