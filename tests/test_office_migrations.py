@@ -124,6 +124,7 @@ def test_first_release_database_upgrades_in_place_at_start_up(tmp_path):
         tok = client.post("/api/v1/departments/login", json={"username": "tongxin.ethnic_religious", "password": "daoban-demo"}).json()["token"]
         inbox = client.get("/api/v1/departments/inbox", headers={"Authorization": f"Bearer {tok}"}).json()["applications"]
         assert [a["id"] for a in inbox] == ["old-1"] and inbox[0]["items"][0]["code"] == "halal_food_permit"
+        assert inbox[0]["business"] == "同心县马明拉面馆"
         again = client.post("/api/v1/applications", headers={"Idempotency-Key": "k-old-1"}, json={
             "profile": OLD_PAYLOAD["profile"], "applicant": {"name": "马明", "phone": "13995000000"}})
         assert again.status_code == 409 and "马明" not in again.text  # an old key is never replayed to an unknown body

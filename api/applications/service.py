@@ -316,7 +316,7 @@ class ApplicationService:
         row = ApplicationRow(
             id=app_id, idempotency_key=req.idempotency_key, created_at=created_at, status="submitted", channel=req.channel,
             region=req.profile.region, payload=_json(payload), request_hash=fp, subject=identity.subject if identity else None,
-            public_code=public_code, updated_at=created_at,
+            public_code=public_code, updated_at=created_at, **self._names(payload),
         )
         try:
             with Session(self.engine) as s, s.begin():
@@ -340,6 +340,14 @@ class ApplicationService:
             raise
         log.info("application %s submitted: region=%s items=%d", app_id, req.profile.region, len(bundle["items"]))
         return self.get(app_id, Principal("applicant", application_id=app_id, token=token), fresh_token=token), True
+
+    @staticmethod
+    def _names(payload: dict) -> dict:
+        values = {f["key"]: f["value"] for f in (payload.get("form") or {}).get("fields", [])}
+        prof = payload.get("profile") or {}
+        name = values.get("applicant_name") or prof.get("name")
+        address = values.get("site_address") or prof.get("address")
+        return {"business": mask_text(str(name))[:200] if name else None, "address": mask_text(str(address))[:300] if address else None}
 
     def _replay(self, key: str, fp: str) -> dict | None:
         with Session(self.engine) as s:
@@ -712,7 +720,7 @@ class ApplicationService:
     def inbox(self, p: Principal, status: str | None = None, limit: int = 200) -> list[dict]:
         if p.kind != "department":
             self._deny(p)
-        q = select(ItemRow, ApplicationRow.created_at, ApplicationRow.payload).join(
+        q = select(ItemRow, ApplicationRow.created_at, ApplicationRow.business, ApplicationRow.address).join(
             ApplicationRow, ApplicationRow.id == ItemRow.application_id).where(
             ItemRow.region == p.region, ItemRow.department_key == p.department_key)
         if status:
@@ -720,17 +728,12 @@ class ApplicationService:
         q = q.order_by(ApplicationRow.created_at.desc(), ItemRow.id).limit(limit * 5)
         out: dict[str, dict] = {}
         with Session(self.engine) as s:
-            for it, created_at, payload in s.execute(q):
+            for it, created_at, business, address in s.execute(q):
                 entry = out.get(it.application_id)
                 if entry is None:
                     if len(out) >= limit:
                         break
-                    values = {f["key"]: f["value"] for f in (payload.get("form") or {}).get("fields", [])}
-                    prof = payload.get("profile") or {}
-                    entry = out[it.application_id] = {
-                        "id": it.application_id, "created_at": aware(created_at).isoformat(),
-                        "business": mask_text(str(values.get("applicant_name") or prof.get("name") or "（名称待定）")),
-                        "address": mask_text(str(values.get("site_address") or prof.get("address") or "")),
-                        "items": []}
+                    entry = out[it.application_id] = {"id": it.application_id, "created_at": aware(created_at).isoformat(),
+                                                      "business": business or "（名称待定）", "address": address or "", "items": []}
                 entry["items"].append(self._item_out(it))
         return list(out.values())

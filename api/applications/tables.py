@@ -26,6 +26,8 @@ class ApplicationRow(Base):
     subject: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)  # signed-in identity (history)
     public_code: Mapped[str | None] = mapped_column(String(43), nullable=True, unique=True, index=True)  # 一码展示
     updated_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    business: Mapped[str | None] = mapped_column(String(200), nullable=True)  # 主体名称 for inbox lists (no payload read)
+    address: Mapped[str | None] = mapped_column(String(300), nullable=True)
 
 
 class DraftRow(Base):
