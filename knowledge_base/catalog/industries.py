@@ -78,6 +78,7 @@ TAGS = {
     "sports_venue",  # 体育场馆 (公众聚集场所)
     "playground",  # 儿童乐园、室内游乐场 (公共娱乐场所)
     "stationery",  # 文具店 (卖图书报刊时才要出版物许可)
+    "after_school",  # 校外托管、学生小饭桌 (供餐要食品经营许可)
 }
 
 Coverage = Literal["rules", "none", "partial"]

@@ -23,7 +23,7 @@ from knowledge_base.intake.lexicon import Lexicon
 from knowledge_base.rules.profile import FOOD_LEVEL, Profile
 
 _NUM = r"(\d+(?:\.\d+)?)"
-AREA_RE = re.compile(_NUM + r"\s*(?:多|来|余|左右)?\s*(平方米|平方|平米|平房|平放|㎡|m2|m²|平)(?!台|方向|常|安|时|价|均|板|衡)")
+AREA_RE = re.compile(_NUM + r"\s*(?:多|来|余|左右)?\s*(?:个|多个)?\s*(平方米|平方|平米|平房|平放|㎡|m2|m²|平)(?!台|方向|常|安|时|价|均|板|衡)")
 AREA_WORD_RE = re.compile(r"(?:面积|店面|门面|场地|营业面积|使用面积|建筑面积)[^0-9，。；]{0,6}" + _NUM)
 WEIGHT_RE = re.compile(_NUM + r"\s*(吨|t|T|千克|公斤|kg)(?![a-zA-Z])")
 ROOMS_RE = re.compile(_NUM + r"\s*(?:个|间)?\s*(?:客房|房间|间房|间客房|个房间|间)")
@@ -36,6 +36,24 @@ PER_FLOOR = re.compile(r"每层[^，。]{0,4}?" + _NUM + r"\s*(?:平方米|平�
 # clause boundaries, and the words that make a clause take back or correct what came before
 CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?\n]+|(?=哦不对|不对不对|不对，|说错了|搞错了|更正一下|纠正一下|其实是|应该是|改成|改为|换成|刚量了)")
 CORRECTION = re.compile(r"^\s*(哦|噢|呃|啊|嗯)?\s*(不对|不是的|说错了|搞错了|更正|纠正|其实|应该是|改成|改为|换成|准确说|确切地说|刚量了|量了一下|重新说)")
+# a later decision: overrides numbers and places said before, but adds to the activities
+LATER = re.compile(r"(后来|最后|最终|现在|决定|商量了|改了|实际|到时候)")
+# facts said as a plan that was dropped: 「本来想…」「原来看的…」
+PROVISIONAL = re.compile(r"(本来|原来|原先|原本|原打算|本打算|之前想|一开始|起初|开始想|原计划)")
+# 「光卖酒」「只做早餐」: what the clause names is all there is
+ONLY = re.compile(r"(光|只|就只|仅|只是|就光)(卖|经营|做|开|搞)")
+# 「农药不卖了」「烟花就不卖了」: a negation after the thing
+POST_NEG = re.compile(r"^(就|也|都|先|还是)?(不卖了|不卖|不做了|不做|不开了|不开|不要了|不搞了|不弄了|算了|取消了|就算了|不经营了|不干了)")
+# 「卖给超市和医院」「给饭店送气」「在商场里」「商场里的小铺位」: other businesses named as clients or places
+CONTEXT_RE = re.compile(
+    r"(?:卖给|供给|供应给|提供给|批发给|配送给|送给|供货给|送到|给)(?!人|客人|顾客|大家|孩子|老人|学生|自己)(?P<c>[^，。；,;！？]{1,14}?)(?=做|供货|供应|送|提供|加工|印|配送|装|修|$|[，。；,;！？])"
+    r"|在(?P<l>[\u4e00-\u9fa5]{1,8}?)(?:里面|里边|里|内|旁边|对面|附近|门口|楼上|楼下|边上|隔壁)"
+    r"|(?P<m>[\u4e00-\u9fa5]{1,6}?)(?:里|内)的(?:小)?(?:铺位|铺面|档口|柜台|店铺|门面|摊位|位置|一个)"
+)
+LICENCE_WORDS = ("证", "许可", "专卖局", "局", "备案")
+TRADE_VERB = re.compile(r"(开|搞|弄|整|做|办|干)(一)?(个|家|间)?$")
+NEG_BRIDGE = set("是要开做卖带含设提供搞弄经营干想打算准备再泡脚去了个家一间也还")  # 「不是要开」「也不泡脚」
+NOT_NEG = ("不错", "不少", "不大", "不小", "不远", "不到", "不超过", "不多", "不太", "不一定")
 RETRACT = re.compile(r"(算了|不卖了|不做了|不开了|不弄了|不搞了|不干了|取消了|取消|不要了|放弃了|打消了|不打算了|不考虑了|没打算)")
 _NEG = re.compile(r"(不|没|無|无|非|未|别|不会|不用|不打算|不想|不再)[^，。,；;！!？?]{0,3}$")
 # 「不带餐厅」「没有KTV」「不是饭店」「不开饭店了」: the activity right after a negation is not the business
@@ -45,8 +63,8 @@ ACT_NEG = re.compile(r"(不|没有?|无|非|别)(是|带|含|设|开|做|提供|
 FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("halal", True, ("清真",)),
     ("tobacco", True, ("香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒", "烟柜")),
-    ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好的", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食", "奶粉", "方便面", "火腿肠")),
-    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸", "散酒", "打散酒", "散茶", "现泡", "现制", "自制")),
+    ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好", "整箱", "整瓶", "瓶装", "罐装", "盒装", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食", "奶粉", "方便面", "火腿肠")),
+    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸", "散酒", "打散酒", "散茶", "现泡", "现制", "自制", "饭吃", "给客人做", "提供早餐", "供餐", "管饭")),
     ("food_sales", "produce", ("只卖蔬菜", "只卖水果", "只卖生鲜", "食用农产品")),
     ("workshop", True, ("小作坊", "自己加工", "自产", "批发给", "加工后", "生产加工", "作坊", "卖给别的店", "供给饭店")),
     ("radiation", True, ("X光", "x光", "CT", "DR", "牙片机", "拍片", "放射", "B超机")),
@@ -56,13 +74,13 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("outdoor_ad", True, ("户外广告", "大型广告", "楼顶广告", "广告牌", "LED大屏", "广告大屏")),
     ("elevator", True, ("电梯", "扶梯")),
     ("amusement_rides", True, ("过山车", "摩天轮", "大型游乐设施", "旋转木马", "海盗船")),
-    ("seed_repack", True, ("分装种子", "种子分装", "生产种子", "制种", "繁种")),
+    ("seed_repack", True, ("分装种子", "种子分装", "生产种子", "制种", "繁种", "分装", "繁育")),
     ("online_drug_info", True, ("药品信息", "医药网站", "药品网站")),
     ("books", True, ("卖书", "图书", "书籍", "教辅", "报刊", "杂志", "音像", "课外书", "绘本", "小说")),
     ("drugs", True, ("卖药", "非处方药", "感冒药", "药品柜", "常用药", "OTC")),
-    ("meals", True, ("食堂", "做饭", "开伙", "供餐", "管饭", "三餐", "午餐")),
+    ("meals", True, ("食堂", "做饭", "开伙", "供餐", "管饭", "三餐", "午餐", "管吃", "包吃", "晚饭", "管一顿", "吃住")),
 ]
-TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营|也卖|还卖)\s*(香)?烟(?![花囱雾道机头台])")
+TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营|也卖|还卖)\s*(点|些|一些|的)?\s*(香)?烟(?![花囱雾道机头台])")
 # medical devices: the national list of class II products exempt from the business filing,
 # other class II, class III
 DEVICE_WORDS = {
@@ -106,6 +124,8 @@ class Clause:
     start: int  # offset in the whole text
     correction: bool
     retract: bool
+    later: bool = False
+    provisional: bool = False
 
 
 @dataclass
@@ -114,6 +134,35 @@ class Parse:
     found: dict[str, object] = field(default_factory=dict)  # key -> value, for explanations
     removed: list[str] = field(default_factory=list)  # activities the text took back
     words: dict[str, list[str]] = field(default_factory=dict)  # key -> the words that said it (for the ack)
+
+
+_FUZZY = ((re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compile(r"^sh"), "s"), (re.compile(r"^n(?=[aeiouv])"), "l"),
+          (re.compile(r"ing$"), "in"), (re.compile(r"eng$"), "en"), (re.compile(r"ang$"), "an"))
+
+
+def _fuzzy(syllable: str) -> str:
+    """Fuzzy pinyin as many speakers say it: zh/z, ch/c, sh/s, n/l, -ng/-n."""
+    for pattern, repl in _FUZZY:
+        syllable = pattern.sub(repl, syllable)
+    return syllable
+
+
+def _pinyin(text: str) -> list[str]:
+    """One syllable per character (non-Chinese characters stand for themselves)."""
+    from pypinyin import Style, lazy_pinyin
+
+    return [p if len(p) else ch for ch, p in zip(text, lazy_pinyin(list(text), style=Style.NORMAL, errors=lambda x: list(x)))]
+
+
+def _pinyin_index(words: list[str]):
+    try:
+        index: dict[tuple, str] = {}
+        for w in sorted(words, key=len):
+            if len(w) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in w):
+                index.setdefault(tuple(_fuzzy(p) for p in _pinyin(w)), w)
+        return index, max((len(k) for k in index), default=0)
+    except ImportError:  # pypinyin missing: exact matches only
+        return None, 0
 
 
 def _to_digits(text: str) -> str:
@@ -132,6 +181,7 @@ class Describer:
         self.lexicon = lexicon
         self.matcher = matcher
         self._activity_words = sorted((w for w in lexicon.activity_words if w and w not in STOP), key=len, reverse=True)
+        self._pinyin_words, self._pinyin_max = _pinyin_index(self._activity_words)
         self._district_words = sorted(lexicon.district_words, key=len, reverse=True)
         self._region_words = sorted(lexicon.region_words, key=len, reverse=True)
 
@@ -164,7 +214,8 @@ class Describer:
             if not part.strip():
                 continue
             raw = part
-            out.append(Clause(raw, _to_digits(raw), start, bool(CORRECTION.search(raw)), False))
+            out.append(Clause(raw, _to_digits(raw), start, bool(CORRECTION.search(raw)), False,
+                              bool(LATER.search(raw)), bool(PROVISIONAL.search(raw))))
         for i, c in enumerate(out):
             # a clause that takes back without naming anything: 「后来想想算了不卖了」
             c.retract = bool(RETRACT.search(c.raw))
@@ -174,26 +225,66 @@ class Describer:
         return out
 
     # -- activities --------------------------------------------------------
-    def _activities(self, raw: str):
-        """(activities in order, negated activities, taken character mask)."""
+    @staticmethod
+    def _negated_before(raw: str, pos: int) -> bool:
+        """「不开饭店」「没有KTV」「不是要开刻章店」「也不泡脚洗浴」 (but not 「不错的饭店」)."""
+        window = raw[max(0, pos - 5):pos]
+        if ACT_NEG.search(raw[max(0, pos - 4):pos]):
+            return True
+        m = re.search(r"(不|没有?|非|别)([\u4e00-\u9fa5]{0,3})$", window)
+        return bool(m) and all(ch in NEG_BRIDGE for ch in m.group(2)) and not any(window[m.start():].startswith(w) for w in NOT_NEG)
+
+    def _activities(self, raw: str, text_has_exact: bool = True):
+        """(activities in order, negated activities, taken character mask).  Exact lexicon
+        matches and homophones (「受药店」 is 兽药店, 「名宿」 is 民宿): the longest wins, an exact
+        match wins a tie; businesses named as clients or places (「卖给超市」) are not the business."""
         taken = [False] * len(raw)
+        for m in CONTEXT_RE.finditer(raw):
+            g = "c" if m.group("c") else "l" if m.group("l") else "m"
+            for i in range(m.start(g), m.end(g)):
+                taken[i] = True
+        spans = []  # (length, exact, pos, word, key)
+        for word in self._activity_words:
+            if word in raw:
+                for pos in self._find(raw, word):
+                    spans.append((len(word), True, pos, word, self.lexicon.activity_words[word]))
+        spans += [(len(w), False, pos, w, k) for pos, w, k in self._homophones(raw, any_exact=text_has_exact)]
+        spans.sort(key=lambda s: (-s[0], not s[1], s[2]))
         acts: list[tuple[int, str]] = []
         negated: list[str] = []
-        for word in self._activity_words:
-            if word not in raw:
+        for length, _, pos, word, key in spans:
+            span = range(pos, pos + length)
+            if any(taken[i] for i in span):
                 continue
-            for pos in self._find(raw, word):
-                span = range(pos, pos + len(word))
-                if any(taken[i] for i in span):
-                    continue
-                for i in span:
-                    taken[i] = True
-                key = self.lexicon.activity_words[word]
-                if ACT_NEG.search(raw[max(0, pos - 4):pos]):
-                    negated.append(key)
-                    continue
-                acts.append((pos, key))
+            if raw[pos + length:pos + length + 2].startswith(LICENCE_WORDS):
+                continue  # 「烟草证不好办」「网吧证」 names a licence, not the business
+            for i in span:
+                taken[i] = True
+            if self._negated_before(raw, pos) or POST_NEG.search(raw[pos + length:pos + length + 6]):
+                negated.append(key)
+                continue
+            acts.append((pos, key))
         return [a for _, a in sorted(acts)], negated, taken
+
+    def _homophones(self, raw: str, any_exact: bool):
+        """Spans whose (fuzzy) pinyin equals an activity word's: 3+ characters always; 2 only
+        when nothing in the text matched exactly and a trade verb comes right before
+        (「搞个名宿」), since two syllables collide too easily (「五六」 is not 物流)."""
+        if self._pinyin_words is None:
+            return []
+        syl = [_fuzzy(p) for p in _pinyin(raw)]
+        out = []
+        for n in range(min(self._pinyin_max, len(raw)), 1, -1):
+            if n == 2 and any_exact:
+                break
+            for start in range(0, len(raw) - n + 1):
+                key = tuple(syl[start:start + n])
+                word = self._pinyin_words.get(key)
+                if word and raw[start:start + n] != word:
+                    if n == 2 and not TRADE_VERB.search(raw[max(0, start - 4):start]):
+                        continue
+                    out.append((start, word, self.lexicon.activity_words[word]))
+        return out
 
     def _trade_phrases(self, raw: str, taken: list[bool]) -> list[str]:
         """Trade words the applicant used that no activity covers."""
@@ -220,12 +311,20 @@ class Describer:
         found: dict[str, object] = {}
         words: dict[str, list[str]] = {}
 
-        # region and district: explicit argument wins, else the first place word
-        place_hits = [(text.find(w), w) for w in self._region_words if w in text]
+        # region and district: the explicit argument wins; else the first place named, unless a
+        # later decision moves it (「本来打算在中山开，现在决定去海陵岛开」)
         if region:
             found["region"] = region
-        elif place_hits:
-            found["region"] = self.lexicon.region_words[min(place_hits)[1]]
+        else:
+            hits = []  # (clause, region)
+            for c in clauses:
+                named = [(c.raw.find(w), w) for w in self._region_words if w in c.raw]
+                if named:
+                    hits.append((c, self.lexicon.region_words[min(named)[1]]))
+            firm = [h for h in hits if not h[0].provisional] or hits
+            moved = [h for h in firm if h[0].later or h[0].correction]
+            if firm:
+                found["region"] = (moved[-1] if moved else firm[0])[1]
         for w in self._district_words:
             if w in text:
                 reg, dist = self.lexicon.district_words[w]
@@ -246,12 +345,14 @@ class Describer:
         rooms: list[int] = []
         employees: list[int] = []
         startup: list[str] = []
-        prev_flags: dict[str, object] = {}
+        said: tuple[int, dict] | None = None  # the last clause that named something
+        tobacco_planned = False  # tobacco was named only as a plan (「本来想…」)
 
+        text_has_exact = any(w in text for w in self._activity_words)
         for idx, c in enumerate(clauses):
             raw = c.raw
-            acts, negated, taken = self._activities(raw)
-            if c.correction and acts:  # 「其实是开个奶茶店」: what came before is replaced
+            acts, negated, taken = self._activities(raw, text_has_exact)
+            if c.correction and acts and not re.search(r"(还|也|另外|再|又|加)", raw):  # 「其实是开个奶茶店」: what came before is replaced
                 removed += [a for a in activities if a not in acts]
                 activities = []
             activities += [a for a in acts if a not in activities]
@@ -264,8 +365,8 @@ class Describer:
             for key, value, ws in FLAGS:
                 for word in ws:
                     pos = raw.find(word)
-                    if pos < 0:
-                        continue
+                    if pos < 0 or raw[pos + len(word):pos + len(word) + 2].startswith(LICENCE_WORDS):
+                        continue  # 「烟草证不好办」 names a licence, not what is sold
                     neg = self._negated(raw, pos)
                     if key == "food_sales":
                         if not neg:
@@ -279,6 +380,10 @@ class Describer:
             if tob and "tobacco" not in clause_flags:
                 clause_flags["tobacco"] = not self._negated(raw, tob.start())
                 words.setdefault("tobacco", []).append("烟")
+            if ONLY.search(raw) and "tobacco" not in clause_flags and flags.get("tobacco") and tobacco_planned:
+                clause_flags["tobacco"] = False  # 「本来想烟酒一起卖…就光卖酒」: the cigarettes planned before are out
+            if clause_flags.get("tobacco") is True:
+                tobacco_planned = c.provisional
             if any(w in raw for w in NO_FOOD):
                 food_levels.append((idx, "none"))
             if re.search(r"(只|仅)(卖|销售|经营)[^，。]{0,6}(包装|预包装)", raw):
@@ -294,17 +399,18 @@ class Describer:
             if classes:
                 device_classes[idx] = classes
 
-            # retraction: 「本来想卖烟的，后来想想算了不卖了」 takes back the previous clause
-            if c.retract and not acts and not clause_flags and idx > 0:
-                for key, value in prev_flags.items():
-                    if value is True:
+            # retraction: 「本来想卖烟的，后来…就不卖了」 takes back the last clause that said something
+            if c.retract and not acts and not negated and said is not None:
+                for key, value in said[1].items():
+                    if value is True and key not in clause_flags:
                         clause_flags[key] = False
-                removed += per_clause_acts[idx - 1]
-                activities = [a for a in activities if a not in per_clause_acts[idx - 1]]
-                food_levels = [(i, v) for i, v in food_levels if i != idx - 1]
-                device_classes.pop(idx - 1, None)
+                removed += per_clause_acts[said[0]]
+                activities = [a for a in activities if a not in per_clause_acts[said[0]]]
+                food_levels = [(i, v) for i, v in food_levels if i != said[0]]
+                device_classes.pop(said[0], None)
             flags.update(clause_flags)
-            prev_flags = clause_flags
+            if acts or clause_flags:
+                said = (idx, clause_flags)
 
             # numbers with units (on the clause with Chinese numerals as digits)
             num = c.num
@@ -336,7 +442,7 @@ class Describer:
                 for code, ws in STARTUP_WORDS.items():
                     for w in ws:
                         pos = raw.find(w)
-                        if pos >= 0 and not self._negated(raw, pos) and not (code == "company_seal" and "刻章店" in raw):
+                        if pos >= 0 and not self._negated(raw, pos) and not (code == "company_seal" and "seal_shop" in activities):
                             startup.append(code)
                             break
 
@@ -394,7 +500,7 @@ class Describer:
         if area:
             found["area_m2"] = area
         if weights:
-            last_corr = max((i for i, _ in weights if clauses[i].correction), default=-1)
+            last_corr = max((i for i, _ in weights if clauses[i].correction or clauses[i].later), default=-1)
             found["vehicle_weight_t"] = max(v for i, v in weights if i >= last_corr)  # the heaviest vehicle
         if rooms and any(a in activities for a in ("hotel", "homestay", "esports_hotel")):
             found["rooms"] = max(rooms)
@@ -418,8 +524,8 @@ class Describer:
     def _area(areas: list[tuple[int, float, str]], clauses: list[Clause]) -> float | None:
         if not areas:
             return None
-        last_corr = max((i for i, _, _ in areas if clauses[i].correction), default=-1)
-        if last_corr >= 0:  # 「哦不对，刚量了是一百四」
+        last_corr = max((i for i, _, _ in areas if clauses[i].correction or clauses[i].later), default=-1)
+        if last_corr >= 0:  # 「哦不对，刚量了是一百四」「原来看的三百平，后来只租了一百二十平」
             return [v for i, v, _ in areas if i == last_corr][-1]
         totals = [v for i, v, ctx in areas if AREA_TOTAL.search(clauses[i].raw)]
         if totals:

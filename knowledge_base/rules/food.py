@@ -97,8 +97,8 @@ def food_licence_for_catering_or_bulk(ctx: Ctx):
 @rule("food_business_license", reference="spsaf spjy_78")
 def food_licence_for_care_kitchens(ctx: Ctx):
     """养老机构、托育机构、幼儿园自办食堂供餐的，按单位食堂取得食品经营许可。"""
-    if ctx.has("elderly_care", "childcare", "school") and ctx.fact("meals"):
-        return [f"{ctx.names('elderly_care', 'childcare', 'school')}自办食堂供餐，按单位食堂取得食品经营许可。"]
+    if ctx.has("elderly_care", "childcare", "school", "after_school") and ctx.fact("meals"):
+        return [f"{ctx.names('elderly_care', 'childcare', 'school', 'after_school')}自办食堂或给孩子、老人供餐，须取得食品经营许可。"]
     return None
 
 
@@ -107,6 +107,8 @@ def prepackaged_only_is_a_filing(ctx: Ctx):
     """只销售预包装食品不需许可，改为备案(食品安全法第35条，2021修正)。"""
     if ctx.food_level() != "prepackaged" or _small_shop_nx(ctx):
         return None
+    if ctx.has("food_factory") and not ctx.has("food_retail", "catering"):
+        return None  # 78号令第5条: a producer selling its own prepackaged food files nothing more
     return ["您只销售预包装食品（包装好的零食、饮料等），按规定不需要食品经营许可，办理备案即可。"]
 
 

@@ -150,6 +150,14 @@ def radiation_diagnosis_licence(ctx: Ctx):
     return None
 
 
+@rule("radiation_safety_license", reference="fsxtw_ab")
+def radiation_safety_licence(ctx: Ctx):
+    """放射性同位素与射线装置安全和防护条例第5、8条：使用射线装置的单位取得辐射安全许可证(生态环境部门)。"""
+    if ctx.has("clinic", "hospital") and ctx.fact("radiation"):
+        return ["使用X光机、牙片机、CT等射线装置，还须向生态环境部门申领辐射安全许可证（与放射诊疗许可是两张证）。"]
+    return None
+
+
 @rule("seed_business", reference="zzf zzxk")
 def seed_licence(ctx: Ctx):
     """种子法第31、38条：生产或分装经营农作物种子须许可；只卖不再分装的包装种子只需备案。"""
@@ -157,7 +165,14 @@ def seed_licence(ctx: Ctx):
         return None
     if ctx.fact("seed_repack"):
         return ["您生产或分装农作物种子，须取得农作物种子生产经营许可证。"]
-    ctx.advisories.append("只经营不再分装的包装种子，不需要种子生产经营许可证，但须向当地农业农村部门备案。")
+    return None
+
+
+@rule("seed_sales_filing", reference="zzf_ba")
+def packaged_seed_sales_filing(ctx: Ctx):
+    """种子法第38条：只经营不再分装的包装种子的，不办许可证，但向当地农业农村部门备案。"""
+    if ctx.has("seed") and not ctx.fact("seed_repack"):
+        return ["您只卖厂家包装好、不再分装的种子，不需要种子生产经营许可证，但须向县级农业农村部门备案。"]
     return None
 
 
