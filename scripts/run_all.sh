@@ -37,6 +37,8 @@ rasa_urls=()
 for ((i = 0; i < RASA_PROCS; i++)); do rasa_urls+=("http://127.0.0.1:$((RASA_PORT + i))"); done
 export DAOBAN_CHAT_RASA_URLS=$(IFS=,; echo "${rasa_urls[*]}")
 export DAOBAN_API_URL="http://127.0.0.1:$API_PORT"
+export DAOBAN_PUBLIC_BASE_URL=${DAOBAN_PUBLIC_BASE_URL:-$DAOBAN_API_URL}  # links and QR codes (apply, track, 一码展示)
+.venv/bin/python -m api.migrations upgrade  # the database's schema upgraded in place before any service opens it
 export DAOBAN_RASA_URL="${rasa_urls[0]}"
 
 pids=()
