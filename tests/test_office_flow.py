@@ -68,8 +68,12 @@ def fields(form):
 
 
 def test_database_file_is_owner_only(client, settings):
-    mode = stat.S_IMODE(os.stat(settings.var_dir / "daoban.sqlite3").st_mode)
-    assert mode == 0o600, oct(mode)
+    """The database, its WAL and shared-memory files: readable by the owner only."""
+    client.post("/api/v1/applications/drafts", json={"profile": RESTAURANT})  # a write: the WAL exists
+    files = sorted(settings.var_dir.glob("daoban.sqlite3*"))
+    assert settings.var_dir / "daoban.sqlite3" in files and settings.var_dir / "daoban.sqlite3-wal" in files
+    for f in files:
+        assert stat.S_IMODE(os.stat(f).st_mode) == 0o600, (f.name, oct(os.stat(f).st_mode))
 
 
 def test_draft_prefills_from_intake_then_identity(client):

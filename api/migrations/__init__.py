@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import importlib
+import os
 import pkgutil
 from contextlib import contextmanager
 from pathlib import Path
@@ -70,7 +71,7 @@ def _file_lock(engine: Engine):
         return
     lock = Path(url.database + ".migrate.lock")
     lock.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock, "a") as fh:
+    with os.fdopen(os.open(lock, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o600), "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
