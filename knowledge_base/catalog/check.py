@@ -72,6 +72,10 @@ def problems(catalog: Catalog, contract: Path | None = None) -> list[str]:
             for key in pkg.src:
                 if catalog.source(region, key) is None:
                     errs.append(f"region {rcode} package {pkg.key}: source '{key}' is not defined")
+    for name, param in catalog.parameters.items():
+        for key in param.src:
+            if key not in catalog.sources:
+                errs.append(f"parameter {name}: source '{key}' is not defined")
     errs += _activity_problems(catalog)
     errs += _region_problems(catalog)
     from knowledge_base.rules.engine import load_rules

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from knowledge_base.catalog.models import FormField, Item, Region, Source
+from knowledge_base.catalog.models import FormField, Item, Parameter, Region, Source
 from knowledge_base.catalog.industries import Industry
 
 
@@ -17,11 +17,20 @@ class Catalog:
     industries: dict[str, Industry]
     fields: dict[str, FormField]
     sources: dict[str, Source]
+    parameters: dict[str, Parameter] = field(default_factory=dict)  # national thresholds
     root: Path | None = None
     _region_items: dict[str, dict[str, object]] = field(default_factory=dict, repr=False)
 
     def source(self, item: Item | Region, key: str) -> Source | None:
         return item.sources.get(key) or self.sources.get(key)
+
+    def thresholds(self, region: str | None) -> dict[str, float]:
+        """Every threshold that applies in ``region``: the national ones, overridden or
+        extended by the region pack's ``parameters``."""
+        out = {name: p.value for name, p in self.parameters.items()}
+        if region in self.regions:
+            out.update({k: float(v) for k, v in self.regions[region].parameters.items()})
+        return out
 
     def region_item(self, region: str | None, code: str):
         """The region's own listing of an item (local name, department), or None."""
@@ -53,4 +62,7 @@ def load_catalog(data_dir: Path | str) -> Catalog:
         industries[ind.key] = ind
     fields = {k: FormField.model_validate(v) for k, v in (_read(root / "fields.yaml") or {}).items()}
     sources = {k: Source.model_validate(v) for k, v in (_read(root / "sources.yaml") or {}).items()}
-    return Catalog(items=items, regions=regions, industries=industries, fields=fields, sources=sources, root=root)
+    params_path = root / "parameters.yaml"
+    parameters = {k: Parameter.model_validate(v) for k, v in ((_read(params_path) if params_path.exists() else None) or {}).items()}
+    return Catalog(items=items, regions=regions, industries=industries, fields=fields, sources=sources,
+                   parameters=parameters, root=root)

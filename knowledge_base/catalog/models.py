@@ -91,6 +91,14 @@ class Item(_Strict):
     sources: dict[str, Source] = {}
 
 
+class Parameter(_Strict):
+    """A national threshold the rules read (data/catalog/parameters.yaml)."""
+
+    value: float
+    text: str
+    src: list[str] = Field(min_length=1)
+
+
 class FormField(_Strict):
     """An entry of the shared field dictionary used to merge application forms."""
 

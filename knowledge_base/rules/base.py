@@ -101,11 +101,9 @@ class Ctx:
         return region.name if region else "当地"
 
     def param(self, name: str) -> float | None:
-        """A threshold the region's pack sets (data/catalog/regions/*.yaml ``parameters``);
-        None where the region has no such rule."""
-        region = self.catalog.regions.get(self.profile.region or "")
-        value = region.parameters.get(name) if region else None
-        return float(value) if value is not None else None
+        """A threshold: national (data/catalog/parameters.yaml) or set by the region's pack
+        (``parameters``); None where no such rule applies here."""
+        return self.catalog.thresholds(self.profile.region).get(name)
 
     # -- what it does --------------------------------------------------
     @property

@@ -131,7 +131,10 @@ class Engine:
         """The ranges between thresholds, neighbours that give the same bundle joined,
         so the options are only the thresholds that matter here (e.g. just 150㎡ for a
         同心 小餐饮).  Empty when every range gives the same bundle."""
-        thresholds, unit = Q.THRESHOLDS[key]
+        suffix, unit = Q.THRESHOLDS[key]
+        thresholds = sorted({v for name, v in self.catalog.thresholds(profile.region).items() if name.endswith(suffix)})
+        if not thresholds:
+            return [], {}
         bounds = [None, *thresholds, None]
         ranges = []  # (lo, hi, representative value, codes)
         for lo, hi in zip(bounds, bounds[1:]):

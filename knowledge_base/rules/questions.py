@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 
-# Thresholds that split the area question into ranges (㎡): 30 同心小销售店, 60 河南小经营店,
-# 150 同心小餐饮 / 小型餐馆.  "以下" includes the number itself (民法典第1259条).
-AREA_THRESHOLDS = (30.0, 60.0, 150.0)
-WEIGHT_THRESHOLDS = (4.5,)
-THRESHOLDS = {"area_m2": (AREA_THRESHOLDS, "平方米"), "vehicle_weight_t": (WEIGHT_THRESHOLDS, "吨")}
+# Answers split into ranges at the thresholds that apply in the region (Catalog.thresholds: national
+# data/catalog/parameters.yaml plus the region pack's parameters), by the parameter name's suffix:
+# *_m2 the area, *_t the vehicle mass.  "以下" includes the number itself (民法典第1259条).
+THRESHOLDS = {"area_m2": ("_m2", "平方米"), "vehicle_weight_t": ("_t", "吨")}
 
 
 @dataclass(frozen=True)

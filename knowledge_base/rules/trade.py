@@ -176,26 +176,31 @@ def packaged_seed_sales_filing(ctx: Ctx):
     return None
 
 
+FREIGHT_EXEMPT = "road_freight_exempt_max_t"  # data/catalog/parameters.yaml (道路运输条例)
+
+
 @rule("road_freight", reference="dlys hyzc")
 def road_freight_licence(ctx: Ctx):
-    """道路运输条例第22、24条：用总质量4.5吨以上的普通货车从事营业性运输须许可。"""
+    """道路运输条例第22、24条：用总质量超过4.5吨(parameters.yaml)的普通货车从事营业性运输须许可。"""
     if not ctx.has("freight"):
         return None
+    limit = ctx.param(FREIGHT_EXEMPT)
     weight = ctx.profile.vehicle_weight_t
     if weight is None:
         ctx.assumed.add("vehicle_weight_t")
-        return ["从事营业性道路货运：如使用总质量超过4.5吨的货车，须取得道路运输经营许可证（车辆尚未确认）。"]
-    if weight > 4.5:
-        return [f"您的货车总质量约{weight:g}吨，超过4.5吨，从事营业性货运须取得道路运输经营许可证和车辆营运证。"]
+        return [f"从事营业性道路货运：如使用总质量超过{limit:g}吨的货车，须取得道路运输经营许可证（车辆尚未确认）。"]
+    if weight > limit:
+        return [f"您的货车总质量约{weight:g}吨，超过{limit:g}吨，从事营业性货运须取得道路运输经营许可证和车辆营运证。"]
     return None
 
 
 @not_needed("road_freight", reference="dlys hyzc")
 def light_trucks_need_no_freight_licence(ctx: Ctx):
-    """总质量4.5吨及以下普通货车从事普通货运无需道路运输经营许可。"""
+    """总质量4.5吨(parameters.yaml)及以下普通货车从事普通货运无需道路运输经营许可。"""
+    limit = ctx.param(FREIGHT_EXEMPT)
     weight = ctx.profile.vehicle_weight_t
-    if ctx.has("freight") and weight is not None and weight <= 4.5:
-        return f"货车总质量{weight:g}吨，不超过4.5吨，从事普通货运不需要道路运输经营许可证和车辆营运证。"
+    if ctx.has("freight") and weight is not None and weight <= limit:
+        return f"货车总质量{weight:g}吨，不超过{limit:g}吨，从事普通货运不需要道路运输经营许可证和车辆营运证。"
     return None
 
 
