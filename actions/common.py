@@ -121,8 +121,9 @@ def _options_hint(question: Question) -> str:
 
 def second_wording(question: Question) -> str:
     """The API's ``reask`` (why + example); built from why/example/options when absent."""
-    if question.get("reask"):
-        return question["reask"]
+    reask = (question.get("reask") or "").strip()
+    if reask:  # why + example; the question itself follows unless the wording already asks it
+        return reask if reask.endswith(("？", "?")) else f"{reask}{question.get('text', '')}"
     why = (question.get("why") or "").rstrip("。")
     example = question.get("example")
     hint = f"比如：{example}。" if example else _options_hint(question)

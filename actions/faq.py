@@ -26,17 +26,33 @@ QUESTION_MARKERS = re.compile(
     r"能不能|能否|可不可以|可以不|是否|要不要|需不需要|用不用|有没有|请问|咨询一下|想问|想了解"
 )
 SPLIT = re.compile(r"(?<=[？?])|(?<=吗)[，,。]|(?<=呢)[，,。]")
+CLAUSE = re.compile(r"[^，,。；;！!？?\n]+[？?]?")
 
 
 def is_question(text: str) -> bool:
     return bool(QUESTION_MARKERS.search(text or ""))
 
 
+SUBJECTLESS = re.compile(r"^(要|需要|得|带|交|怎么|如何|在哪|去哪|哪里|多少|几|什么|多久|能不能|可以|有没有|收费|费用|是不是)")
+PREDICATE = re.compile(r"(要|需要|得|怎么|如何|在哪|去哪|多少|几|什么|多久|能不能|可以|有没有|是不是|吗)")
+
+
 def split_questions(text: str) -> list[str]:
-    """「食品证要多久？要带什么材料？」 -> two questions (each one asks something)."""
+    """「食品证要多久？要带什么材料？」 -> 「食品证要多久？」「食品证要带什么材料？」: each question
+    asks something; one without its own subject borrows the first one's."""
     parts = [p.strip(" ，,。；;") for p in SPLIT.split(text or "") if p and p.strip(" ，,。；;")]
     qs = [p for p in parts if is_question(p) and len(p) >= 3]
+    if len(qs) > 1:
+        m = PREDICATE.search(qs[0])
+        subject = qs[0][: m.start()] if m and m.start() >= 2 else ""
+        qs = [qs[0]] + [subject + q if subject and SUBJECTLESS.match(q) else q for q in qs[1:]]
     return qs[:MAX_QUESTIONS] or [text.strip()]
+
+
+def statements(text: str) -> str:
+    """The clauses that state something (「面积两百平米」), without the questions: only
+    those are read as information (「卡拉OK是什么意思？」 says nothing about the shop)."""
+    return "，".join(cl.strip() for cl in CLAUSE.findall(text or "") if cl.strip() and not is_question(cl))
 
 
 def _clarify_buttons(clarify: dict) -> list[dict]:
@@ -102,9 +118,10 @@ class ActionAnswerFaq(Action):
         if unanswered:
             hand_over(dispatcher, tracker, "faq_unanswered", "；".join(unanswered))
         # whatever else the message said about the business is taken in too
-        if not chosen and (profile or c.get_pending(tracker)):
+        said = statements(text) if not chosen else ""
+        if said and (profile or c.get_pending(tracker)):
             try:
-                result, understood = await read_text(get_client(), tracker, text, profile, c.get_pending(tracker), None)
+                result, understood = await read_text(get_client(), tracker, said, profile, c.get_pending(tracker), None)
             except DaobanApiError:
                 understood = {}
             if understood:

@@ -78,4 +78,6 @@ class ActionRequestHuman(Action):
             )
             return [SlotSet(c.HANDOFF_REQUESTS, float(count))] + c.resume(dispatcher, tracker, lead="我们先继续：")
         hand_over(dispatcher, tracker, "user_request")
-        return [SlotSet(c.HANDOFF_REQUESTS, 0.0)]
+        return [SlotSet(c.HANDOFF_REQUESTS, 0.0)] + c.resume(
+            dispatcher, tracker, lead="等人工的同时，也可以接着把情况说完，工作人员接手时都能看到："
+        )

@@ -32,6 +32,9 @@ NON_ANSWER = re.compile(
     r"(不知道|不清楚|不确定|不太确定|说不准|说不好|不好说|还没想好|没想好|还没定|没定|还不一定|不一定|"
     r"看情况|再看看|待定|拿不准|不晓得|不懂|没考虑|还在考虑|不太清楚|不是很清楚|都有可能|可能吧|也许)"
 )
+# a yes/no answer typed in words: 「卖的」「会」「不会，只看牙」「没有的」
+NEG_START = re.compile(r"^(不|没|无|否|别|非|并不|并没)")
+YES_START = re.compile(r"^(是|会|有|要|卖|对|嗯|用|需要|当然|肯定|打算|准备|可能会)")
 CODE_IN_TEXT = re.compile(r"(?:办理码|编码|代码|码)\s*(?:是|为|:|：)?\s*([A-Za-z0-9]{6})(?![A-Za-z0-9])")
 IDLE_MINUTES = float(os.environ.get("DAOBAN_CHAT_IDLE_MINUTES", "30"))
 _NO_MATCH = object()
@@ -73,11 +76,17 @@ def new_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+def _asks_something(text: str) -> bool:
+    from actions.faq import is_question
+
+    return is_question(text) and not is_non_answer(text)
+
+
 def is_non_answer(text: str) -> bool:
     return bool(NON_ANSWER.search(text or ""))
 
 
-def match_option(question: Question, text: str, intent: str | None) -> Any:
+def match_option(question: Question, text: str, intent: str | None, *, loose: bool = True) -> Any:
     """Read a free-text answer against the options the API offered for the pending
     question (words only; what the options mean is the API's business)."""
     options = question.get("options") or []
@@ -93,6 +102,17 @@ def match_option(question: Question, text: str, intent: str | None) -> Any:
         hits = [o for o in options if len(norm) >= 2 and norm in (o.get("title") or "")]
         if len(hits) == 1:
             return hits[0].get("value")
+        # the answer starts with an option's title: 「不会，只看牙」
+        lead = [o for o in options if PUNCT.sub("", o.get("title") or "") and norm.startswith(PUNCT.sub("", o.get("title") or ""))]
+        if lead:
+            return max(lead, key=lambda o: len(o.get("title") or "")).get("value")
+        if loose and True in values and False in values and len(norm) <= 12:
+            if NEG_START.match(norm):
+                return False
+            if YES_START.match(norm):
+                return True
+        if loose and "none" in values and NEG_START.match(norm) and len(norm) <= 8:
+            return "none"
     if intent in ("affirm", "deny") and not is_non_answer(norm):
         if True in values and False in values:
             return intent == "affirm"
@@ -170,7 +190,12 @@ def present(
     pending = c.get_pending(tracker)
     last = tracker.get_slot(c.LAST_ASKED)
     events: list[EventType] = [SlotSet(c.PROFILE, profile), SlotSet(c.BUNDLE, bundle)]
-    ack = ack or result.get("ack") or c.ack_line(understood)
+    if not ack and not result.get("ack"):
+        ack = c.ack_line(understood)
+        out_of_turn = pending and any(k != pending.get("key") for k in understood)
+        if ack and out_of_turn and text and len(text) <= 40 and not c.is_payload(text):
+            ack += f"（您说的「{text}」）"  # the applicant sees what their words were taken for
+    ack = ack or result.get("ack")
     if ack and understood:
         dispatcher.utter_message(text=ack)
     if bundle.get("handoff") or (bundle.get("coverage") == "unknown" and bundle.get("unrecognized")):
@@ -284,7 +309,8 @@ async def read_text(client, tracker: Tracker, text: str, profile: dict, pending:
         found = new_facts(profile, new_profile)
     found = {k: v for k, v in found.items() if k != "new_business"}
     if pending and key not in found:
-        value = match_option(pending, text, intent)
+        # yes/no read loosely only when the text said nothing else (「卖一些口罩」 is not 「是清真」)
+        value = match_option(pending, text, intent, loose=not found)
         if value is not _NO_MATCH:
             if key == "activities":
                 value = value if isinstance(value, list) else [value]
@@ -377,6 +403,16 @@ class ActionProcessIntake(Action):
                 buttons=[{"title": "接着办", "payload": "/resume_intake"}, {"title": "重新开始", "payload": "/start_over"}],
             )
             return [SlotSet(c.STASHED, text)]
+
+        if (
+            not c.is_payload(text)
+            and intent not in ("describe_business", "correct")
+            and (pending or profile.get("activities"))
+            and _asks_something(text)
+        ):  # a real question mid-intake (the NLU took it for information): the knowledge base
+            from actions.faq import ActionAnswerFaq
+
+            return await ActionAnswerFaq().run(dispatcher, tracker, domain)
 
         if intent in ("affirm", "deny") and not pending:
             if tracker.get_slot(c.FORM_OFFERED) and intent == "affirm":

@@ -60,7 +60,7 @@ def test_two_questions_in_one_message_get_two_answers(api, describe):
     ])
     tracker = make_tracker("食品证要多久？要带什么材料？", "ask_question", slots={"profile": PROFILE, "pending_question": AREA_Q})
     _, messages = run_action(ActionAnswerFaq(), tracker)
-    assert [c.request.url.params["q"] for c in route.calls] == ["食品证要多久？", "要带什么材料？"]
+    assert [c.request.url.params["q"] for c in route.calls] == ["食品证要多久？", "食品证要带什么材料？"]
     assert texts(messages)[:2] == [HIT["answer"], HIT2["answer"]]
     assert len(faqs(messages)) == 2 and not [m for m in customs(messages) if m["type"] == "handoff"]
 
@@ -144,4 +144,5 @@ def test_search_failure_still_resumes(api, describe):
 def test_question_detection():
     assert is_question("食品证要多久") and is_question("要不要办健康证") and is_question("在哪里办？")
     assert not is_question("现场制作") and not is_question("八十平米") and not is_question("还不确定呢")
-    assert split_questions("食品证要多久？要带什么材料？") == ["食品证要多久？", "要带什么材料？"]
+    assert split_questions("食品证要多久？要带什么材料？") == ["食品证要多久？", "食品证要带什么材料？"]
+    assert split_questions("营业执照怎么办？烟草证在哪办？") == ["营业执照怎么办？", "烟草证在哪办？"]

@@ -28,8 +28,9 @@ def test_second_request_hands_over_with_what_is_known():
         sender_id="u-42",
     )
     events, messages = run_action(ActionRequestHuman(), tracker)
-    assert events == [SlotSet("handoff_requests", 0.0)]
-    (handoff,) = customs(messages)
+    handoff, question = customs(messages)
+    assert events == [SlotSet("handoff_requests", 0.0), SlotSet("last_question_text", question["text"])]
+    assert question["key"] == "area_m2"  # the intake can go on while waiting
     assert handoff["type"] == "handoff"
     assert handoff["reason"] == "user_request" and handoff["target"] == "desk"
     assert {t["key"] for t in handoff["targets"]} == {"desk", "12345"}

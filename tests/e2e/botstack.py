@@ -137,8 +137,20 @@ def prepare_model() -> None:
     subprocess.run([str(ROOT / "scripts" / "train_bot.sh")], cwd=ROOT, check=True)
 
 
+def attached(path: str | Path) -> Stack:
+    """A stack someone else started (its run_dir/stack.json): DAOBAN_E2E_ATTACH=…/stack.json."""
+    import json
+
+    d = json.loads(Path(path).read_text())
+    return Stack(Ports(d["api"], d["actions"], d["rasa"], d.get("redis", 0)), d["rasa_processes"], Path(d["run_dir"]),
+                 rasa_token=d.get("rasa_token", RASA_TOKEN), bot_token=d.get("bot_token", BOT_TOKEN))
+
+
 @contextmanager
 def running_stack(rasa_processes: int = 1, *, timeout: float = 300.0, extra_env: dict | None = None) -> Iterator[Stack]:
+    if os.environ.get("DAOBAN_E2E_ATTACH"):
+        yield attached(os.environ["DAOBAN_E2E_ATTACH"])
+        return
     ports = Ports.pick(rasa_processes)
     run_dir = ROOT / "var" / "e2e" / f"stack-{uuid.uuid4().hex[:8]}"
     run_dir.mkdir(parents=True, exist_ok=True)
@@ -177,6 +189,11 @@ def running_stack(rasa_processes: int = 1, *, timeout: float = 300.0, extra_env:
                 raise RuntimeError(f"stack not ready after {timeout:.0f}s:\n" + stack.tail("rasa-0") + stack.tail("api"))
             time.sleep(0.5)
         stack.started_s["stack"] = time.monotonic() - t0
+        import json
+
+        (run_dir / "stack.json").write_text(json.dumps({
+            "api": ports.api, "actions": ports.actions, "rasa": ports.rasa, "redis": ports.redis,
+            "rasa_processes": rasa_processes, "run_dir": str(run_dir)}))
         _wait_faq(stack, timeout)
         yield stack
     finally:
@@ -328,11 +345,13 @@ def run_scenario(client: httpx.Client, stack: Stack, sc: dict, sender: str | Non
     tr = Transcript()
     answers = {k: list(_as_list(v)) for k, v in (sc.get("answers") or {}).items()}
     interrupts = [dict(i) for i in sc.get("interrupts") or []]
+    if sc.get("interrupt"):  # scenarios.yaml: one mid-intake FAQ
+        interrupts.append({**sc["interrupt"], "kind": "question"})
     restart = dict(sc.get("restart") or {})
 
     def turn(message: str, kind: str, ack=None) -> list[dict]:
         t0 = time.perf_counter()
-        for attempt in range(120):
+        for attempt in range(240):
             try:
                 msgs = say(client, stack, sender, message, sc.get("metadata"))
                 break

@@ -13,5 +13,5 @@ import botstack  # noqa: E402
 @pytest.fixture(scope="session")
 def stack():
     botstack.prepare_model()
-    with botstack.running_stack() as s:
+    with botstack.running_stack(2) as s:  # two Rasa processes behind the relay, Redis lock store
         yield s
