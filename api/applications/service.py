@@ -388,8 +388,9 @@ class ApplicationService:
                 "updated_at": aware(it.updated_at).isoformat() if it.updated_at else None}
 
     @staticmethod
-    def _audit_out(a: AuditRow) -> dict:
+    def _audit_out(a: AuditRow, names: dict | None = None) -> dict:
         return {"at": aware(a.at).isoformat(), "actor": a.actor, "action": a.action, "item": a.item_code,
+                "item_name": (names or {}).get(a.item_code or "", a.item_code),
                 "from": a.from_status, "from_label": STATUS_LABELS.get(a.from_status or ""),
                 "to": a.to_status, "to_label": STATUS_LABELS.get(a.to_status or ""), "detail": a.detail or {}}
 
@@ -404,7 +405,8 @@ class ApplicationService:
         if role == "department":
             return self._department_view(data, items, audit, sups, p, base)
         data["items"] = [self._item_out(it) for it in items]
-        data["audit"] = [self._audit_out(a) for a in audit]
+        names = {it.code: it.name for it in items}
+        data["audit"] = [self._audit_out(a, names) for a in audit]
         data["supplements"] = [self._sup_out(x, base) for x in sups]
         data["role"] = role
         if role == "owner":
@@ -470,7 +472,7 @@ class ApplicationService:
             "commitments": [c for c in data.get("commitments") or [] if c in codes],
             "rongque": [r for r in data.get("rongque") or [] if r["item"] in codes],
             "supplements": [self._sup_out(x, base) for x in sups if x.item_code in codes],
-            "audit": [self._audit_out(a) for a in audit if a.item_code in codes or a.item_code is None],
+            "audit": [self._audit_out(a, {it.code: it.name for it in mine}) for a in audit if a.item_code in codes or a.item_code is None],
             "documents": {"application": f"{base}/documents/application",
                           **{f"commitment:{c}": f"{base}/documents/commitment-{c}" for c in data.get("commitments") or [] if c in codes}},
         }

@@ -102,8 +102,13 @@
     }
     box.appendChild(el("h3", {}, "办理记录"));
     const ol = el("ol", {"class": "audit"});
-    for (const x of a.audit) ol.appendChild(el("li", {}, x.at.slice(0, 16).replace("T", " ") + " " + x.actor + " " +
-      (x.item || "") + " " + (x.from_label || "") + (x.to_label ? " → " + x.to_label : "") + (x.action === "submitted" ? "提交申请" : "")));
+    for (const x of a.audit) {
+      const who = x.actor === "applicant" ? "申请人" : x.actor.replace("department:", "");
+      const what = x.action === "submitted" ? "提交申请" : x.action === "supplemented" ? "补正材料（" + x.item_name + "）"
+        : (x.item_name || "") + "：" + (x.from_label || "") + " → " + (x.to_label || "");
+      const why = x.detail && x.detail.reason ? "（" + x.detail.reason + "）" : "";
+      ol.appendChild(el("li", {}, x.at.slice(0, 16).replace("T", " ") + " · " + who + " · " + what + why));
+    }
     box.appendChild(ol);
   }
 
