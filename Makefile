@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 RASA := .venv-rasa/bin/rasa
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test setup check unit bench clean bot-validate bot-stories
+.PHONY: help run test setup check unit bench clean bot-validate bot-stories migrate reduction
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -39,11 +39,20 @@ unit: ## fast tests only (no real model, no services)
 	scripts/setup_app.sh
 	$(PY) -m pytest -q -m "not real_model and not e2e and not browser"
 
-bench: ## benchmarks: describe latency, FAQ retrieval, bot NLU and turn latency
+bench: ## benchmarks: describe latency, FAQ retrieval, bot NLU and turn latency, back-office throughput
 	scripts/prepare.sh
 	$(PY) benchmarks/bench_describe.py
 	$(PY) benchmarks/bench_faq.py
 	$(PY) benchmarks/bench_bot.py
+	$(PY) benchmarks/bench_office.py
+
+migrate: ## upgrade the database schema in place (alembic; make run does it too)
+	scripts/setup_app.sh
+	$(PY) -m api.migrations upgrade
+
+reduction: ## reduction report: fields, materials, time before/after merging per seed package, vs the seeds' targets
+	scripts/setup_app.sh
+	$(PY) scripts/reduction_report.py
 
 clean: ## remove built artefacts (keeps the environments)
 	rm -rf var bot/models .cache/faq_index
