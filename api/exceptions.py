@@ -166,4 +166,5 @@ def install(app: FastAPI) -> None:
             413: ("提交的内容太大了。", "Payload too large."),
         }
         zh, en = messages.get(exc.status_code, ("请求有误。", str(exc.detail)))
-        return JSONResponse(_body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code)
+        return JSONResponse(_body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code,
+                            headers=getattr(exc, "headers", None))  # e.g. Allow on 405

@@ -84,6 +84,9 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
         openapi_url="/openapi.json",
     )
     exceptions.install(app)
+    from api.middleware import install as install_hardening  # limits, headers, request ids, logs, /metrics
+
+    install_hardening(app, settings)
 
     from api.applications.views import router as applications_router
     from api.catalog.views import router as catalog_router

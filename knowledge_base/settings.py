@@ -48,6 +48,16 @@ class Settings(BaseSettings):
     draft_ttl_hours: int = 168  # an apply link opens its draft this long
     rongque_days: int = 30  # 容缺: days to supply a material allowed to follow (以受理部门告知为准)
     upload_max_bytes: int = 5_000_000  # one supplied material
+    # hardening (issue 10): limits per client address, shared across replicas through Redis when set
+    redis_url: str = ""  # e.g. redis://127.0.0.1:6390/2; empty: limits counted in this process only
+    trusted_proxies: str = "127.0.0.1,::1"  # X-Forwarded-For is read only from these peers (nginx on loopback)
+    rate_describe_per_minute: int = 60  # POST /intake/describe per client address
+    rate_faq_per_minute: int = 240  # GET /faq/search per client address (a 12345 centre may share one address)
+    rate_chat_per_minute: int = 90  # POST /chat/webhook per client address (per sender: chat_rate_per_minute)
+    auth_failures_allowed: int = 10  # failed maintainer tokens / department sign-ins per client address …
+    auth_failure_window_s: int = 300  # … in this window; then 429 with Retry-After until it ends
+    log_format: str = "json"  # json | text (personal numbers masked in both)
+    metrics_enabled: bool = True  # Prometheus text at /metrics (nginx keeps it off the public side)
 
     @property
     def sqlalchemy_url(self) -> str:
@@ -60,6 +70,10 @@ class Settings(BaseSettings):
     def chat_rasa_url_list(self) -> list[str]:
         urls = [u.strip().rstrip("/") for u in (self.chat_rasa_urls or "").split(",") if u.strip()]
         return urls or [self.rasa_url.rstrip("/")]
+
+    @property
+    def trusted_proxy_list(self) -> list[str]:
+        return [p.strip() for p in (self.trusted_proxies or "").split(",") if p.strip()]
 
     @property
     def chat_origin_list(self) -> list[str]:
