@@ -12,6 +12,8 @@ from typing import Any, TypedDict
 
 import httpx
 
+from knowledge_base.logs import add_request_id_header
+
 DEFAULT_API_URL = "http://127.0.0.1:8000"
 API_PREFIX = "/api/v1"
 
@@ -106,6 +108,7 @@ class DaobanClient:
             timeout=timeout,
             transport=transport,
             headers={"User-Agent": "daoban-actions/1"},
+            event_hooks={"request": [add_request_id_header]},  # X-Request-ID of the chat turn (issue 10)
         )
         self._bot_token = os.environ.get("DAOBAN_BOT_TOKEN") or ""
 

@@ -109,3 +109,46 @@ def configure(service: str = "api", *, fmt: str | None = None, level: str | None
         for h in lg.handlers:
             h.setFormatter(formatter)
     logging.getLogger("httpx").setLevel(logging.WARNING)  # its INFO line logs each URL with the query
+
+
+def install_action_server() -> None:
+    """In the rasa-sdk action server (``python -m rasa_sdk --actions actions``): each action
+    runs with the request id the API's relay put into the message metadata, its log lines
+    are JSON and masked, and the actions' API calls send the id back (actions/client.py).
+    A no-op anywhere else (tests import the actions package too).  Idempotent."""
+    main = sys.modules.get("__main__")
+    spec = getattr(main, "__spec__", None)
+    if getattr(spec, "name", "") not in ("rasa_sdk.__main__", "rasa_sdk"):
+        return
+    from rasa_sdk.executor import ActionExecutor
+
+    if getattr(ActionExecutor.run, "_daoban_rid", False):
+        return
+    original = ActionExecutor.run
+
+    async def run(self, action_call, *args, **kwargs):
+        meta = ((action_call or {}).get("tracker") or {}).get("latest_message") or {}
+        meta = meta.get("metadata") if isinstance(meta, dict) else None
+        rid = clean_request_id(meta.get("request_id")) if isinstance(meta, dict) else None
+        token = request_id_var.set(rid or new_request_id())
+        try:
+            return await original(self, action_call, *args, **kwargs)
+        finally:
+            request_id_var.reset(token)
+
+    run._daoban_rid = True
+    ActionExecutor.run = run
+    fmt = (os.environ.get("DAOBAN_LOG_FORMAT") or "json").lower()
+    formatter = JsonFormatter("actions") if fmt == "json" else MaskingFormatter(
+        "%(asctime)s %(levelname)s %(name)s: %(message)s")
+    for h in logging.getLogger().handlers:  # rasa-sdk's own (coloured) handler: same lines, JSON and masked
+        h.setFormatter(formatter)
+    if not logging.getLogger().handlers:
+        configure("actions", fmt=fmt)
+
+
+async def add_request_id_header(request) -> None:
+    """httpx request hook for clients that call the API on behalf of a request."""
+    rid = request_id_var.get()
+    if rid and REQUEST_ID_HEADER not in request.headers:
+        request.headers[REQUEST_ID_HEADER] = rid
