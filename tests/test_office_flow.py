@@ -322,3 +322,12 @@ def test_markup_in_values_is_refused_and_documents_escape(client):
     app = client.post("/api/v1/applications", json=_application(form_values={"site_address": "中山市 A&B 大厦 \"3\"号"})).json()
     html = client.get(f"/api/v1/applications/{app['id']}/documents/application", headers=bearer(app["token"])).text
     assert "A&amp;B" in html and "&#34;3&#34;" in html
+
+
+def test_password_guessing_is_stopped(client):
+    for _ in range(8):
+        r = client.post("/api/v1/departments/login", json={"username": "zhongshan.tobacco", "password": "guess"})
+        assert r.status_code == 401
+    r = client.post("/api/v1/departments/login", json={"username": "zhongshan.tobacco", "password": "daoban-demo"})
+    assert r.status_code == 429 and "分钟后再试" in r.json()["error"]["message"]
+    assert client.post("/api/v1/departments/login", json={"username": "zhongshan.health", "password": "daoban-demo"}).status_code == 200

@@ -11,6 +11,9 @@ import base64
 import hashlib
 import hmac
 import secrets
+import threading
+import time
+from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 
@@ -96,3 +99,35 @@ def bearer(authorization: str | None) -> str | None:
         return None
     scheme, _, value = authorization.partition(" ")
     return value.strip() or None if scheme.lower() == "bearer" else None
+
+
+class SignInGuard:
+    """At most ``limit`` failed sign-ins per account (or 身份证号) in ``window`` seconds;
+    then the account is refused until the window has passed (password guessing)."""
+
+    def __init__(self, limit: int = 8, window: float = 600.0):
+        self.limit, self.window = limit, window
+        self._fails: dict[str, deque] = {}
+        self._lock = threading.Lock()
+
+    def _key(self, kind: str, who: str) -> str:
+        return kind + ":" + hashlib.sha256((who or "").strip().upper().encode()).hexdigest()[:16]
+
+    def check(self, kind: str, who: str) -> float | None:
+        """None if a try is allowed, else the seconds to wait."""
+        now_ = time.monotonic()
+        with self._lock:
+            q = self._fails.get(self._key(kind, who))
+            while q and q[0] <= now_ - self.window:
+                q.popleft()
+            return max(1.0, q[0] + self.window - now_) if q and len(q) >= self.limit else None
+
+    def failed(self, kind: str, who: str) -> None:
+        with self._lock:
+            if len(self._fails) > 50_000:
+                self._fails.clear()
+            self._fails.setdefault(self._key(kind, who), deque()).append(time.monotonic())
+
+    def succeeded(self, kind: str, who: str) -> None:
+        with self._lock:
+            self._fails.pop(self._key(kind, who), None)

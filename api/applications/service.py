@@ -22,7 +22,7 @@ from api.applications import access
 from api.applications.access import ANONYMOUS, Principal, aware, now
 from api.applications.models import ApplicationCreate, Applicant, DraftCreate, DraftSubmit, Transition, check_id_number, check_uscc
 from api.applications.tables import ApplicationRow, AuditRow, DraftRow, ItemRow, SupplementRow
-from api.exceptions import Conflict, InvalidInput, NotFound, Unauthorized
+from api.exceptions import Conflict, InvalidInput, NotFound, TooManyRequests, Unauthorized
 from knowledge_base.forms.acceptance import commitment_options, rongque_list
 from knowledge_base.forms.held import apply_held
 from knowledge_base.forms.merge import merge_form
@@ -96,6 +96,7 @@ class ApplicationService:
         self.identity = identity
         self.registry = registry
         self.accounts = accounts
+        self.guard = access.SignInGuard()
 
     @classmethod
     def from_settings(cls, engine: Engine, intake, settings) -> "ApplicationService":
@@ -565,12 +566,21 @@ class ApplicationService:
     def draft_signin(self, token: str, id_number: str, password: str) -> dict:
         with Session(self.engine) as s:
             draft = self._draft(s, token)
+        self.check_guard("identity", id_number)
         ident = self.identity.authenticate(id_number, password) if self.identity else None
         if ident is None:
+            self.guard.failed("identity", id_number)
             raise Unauthorized("身份证号或密码不对，请核对后再试。", "Sign-in failed.")
+        self.guard.succeeded("identity", id_number)
         with Session(self.engine) as s, s.begin():
             session = access.issue(s, "identity", draft_id=draft.id, subject=ident.subject, hours=self.settings.applicant_session_hours)
         return {"session": session, "name": ident.name, "expires_in_s": self.settings.applicant_session_hours * 3600}
+
+    def check_guard(self, kind: str, who: str) -> None:
+        wait = self.guard.check(kind, who)
+        if wait is not None:
+            raise TooManyRequests(f"密码错误次数太多，请{int(wait // 60) + 1}分钟后再试。", "Too many failed sign-ins.",
+                                  {"retry_after_s": int(wait)})
 
     def draft_submit(self, token: str, p: Principal, req: DraftSubmit, idempotency_key: str | None = None) -> tuple[dict, bool]:
         from knowledge_base.rules.profile import Profile

@@ -24,9 +24,12 @@ env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates
 @router.post("/login")
 def login(req: Login, svc=Depends(application_service)):
     """部门登录：用本部门的账号密码换会话令牌(请求头 Authorization: Bearer …)。"""
+    svc.check_guard("department", req.username)
     acc = svc.accounts.authenticate(req.username, req.password) if svc.accounts else None
     if acc is None:
+        svc.guard.failed("department", req.username)
         raise Unauthorized("账号或密码不对。", "Sign-in failed.")
+    svc.guard.succeeded("department", req.username)
     hours = svc.settings.department_session_hours
     with Session(svc.engine) as s, s.begin():
         token = access.issue(s, "department", subject=acc.username, hours=hours)
