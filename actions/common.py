@@ -51,6 +51,11 @@ LABELS = {
     "elevator": "电梯",
     "amusement_rides": "大型游乐设施",
     "online_drug_info": "互联网药品信息",
+    "live_music": "驻唱演出",
+    "books": "卖书报",
+    "drugs": "卖药",
+    "meals": "供餐",
+    "entity_type": "主体",
     "name": "名称",
     "address": "地址",
     "employees": "人数",
@@ -58,6 +63,7 @@ LABELS = {
 VALUE_LABELS = {
     "food_sales": {"none": "不卖", "produce": "只卖食用农产品", "prepackaged": "只卖预包装", "bulk": "散装或现制", "catering": "餐饮"},
     "medical_devices": {"none": "不卖", "class2": "二类", "class3": "三类", "both": "二类和三类"},
+    "entity_type": {"individual": "个体工商户", "company": "公司(企业)"},
 }
 UNITS = {"area_m2": "平方米", "vehicle_weight_t": "吨", "rooms": "间", "employees": "人"}
 REGION_NAMES = {"zhongshan": "中山市", "yangjiang": "阳江市", "suixian": "睢县", "jinzhong": "晋中市", "tongxin": "同心县"}

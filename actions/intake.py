@@ -168,6 +168,7 @@ def unknown_trade(dispatcher: CollectingDispatcher, tracker: Tracker, bundle: di
     else:
         lines.append("通用的开办步骤：办营业执照、刻章、银行开户、税务登记、社保登记。")
     dispatcher.utter_message(text="\n".join(lines))
+    dispatcher.utter_message(json_message={"type": "bundle", **bundle})
     hand_over(dispatcher, tracker, "unknown_trade", None)
     events.append(SlotSet(c.HANDED_UNKNOWN, key))
 
@@ -314,8 +315,9 @@ async def read_text(client, tracker: Tracker, text: str, profile: dict, pending:
         if value is not _NO_MATCH:
             if key == "activities":
                 value = value if isinstance(value, list) else [value]
-            result = await client.resolve(merge_facts(new_profile, {key: value}))
-            found[key] = value
+            facts = dict(value) if isinstance(value, dict) else {key: value}  # an option may set several keys
+            result = await client.resolve(merge_facts(new_profile, facts))
+            found.update(facts)
             return result, found
     if intent == "correct" and "activities_removed" not in (result.get("understood") or {}):
         # a correction names the activity instead of the earlier one: replace, not unite
@@ -361,7 +363,7 @@ async def process_payload(dispatcher: CollectingDispatcher, tracker: Tracker, in
     if not facts and pending and intent in ("affirm", "deny"):
         value = match_option(pending, "", intent)
         if value is not _NO_MATCH:
-            facts = {pending["key"]: value}
+            facts = dict(value) if isinstance(value, dict) else {pending["key"]: value}
     if not facts:
         if pending:
             dispatcher.utter_message(text="请点一个选项，或直接用一句话告诉我：")
