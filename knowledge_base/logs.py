@@ -23,7 +23,7 @@ from knowledge_base.privacy import mask_text
 request_id_var: ContextVar[str | None] = ContextVar("daoban_request_id", default=None)
 REQUEST_ID_HEADER = "X-Request-ID"
 _RID = re.compile(r"[A-Za-z0-9._:-]{8,64}")
-_STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName"}
+_STD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
 
 
 def clean_request_id(value: str | None) -> str | None:
@@ -118,7 +118,9 @@ def install_action_server() -> None:
     A no-op anywhere else (tests import the actions package too).  Idempotent."""
     main = sys.modules.get("__main__")
     spec = getattr(main, "__spec__", None)
-    if getattr(spec, "name", "") not in ("rasa_sdk.__main__", "rasa_sdk"):
+    if getattr(spec, "name", "") in ("rasa_sdk.__main__", "rasa_sdk"):
+        os.environ["DAOBAN_ACTION_SERVER"] = "1"  # Sanic's workers are spawned processes: they inherit this
+    elif os.environ.get("DAOBAN_ACTION_SERVER") != "1":
         return
     from rasa_sdk.executor import ActionExecutor
 

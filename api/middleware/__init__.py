@@ -30,6 +30,14 @@ def install(app: FastAPI, settings) -> None:
             body, ctype = metrics.render()
             return Response(body, media_type=ctype, headers={"Cache-Control": "no-store"})
 
+    from api.middleware import openapi
+
+    def regions() -> list[str]:
+        cat = getattr(getattr(app.state, "catalog", None), "catalog", None)
+        codes = sorted(getattr(cat, "regions", {}) or {})
+        return codes or sorted(p.stem for p in (settings.data_dir / "catalog" / "regions").glob("*.yaml"))
+
+    openapi.install(app, regions)
     inner = app.router.lifespan_context
 
     @asynccontextmanager
