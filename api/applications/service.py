@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, defer
 
 from api.applications import access
 from api.applications.access import ANONYMOUS, Principal, aware, now
@@ -151,8 +151,9 @@ class ApplicationService:
             return "department"
         return None
 
-    def _load(self, s: Session, app_id: str, p: Principal):
-        row = s.get(ApplicationRow, app_id) if app_id and len(app_id) <= 64 else None
+    def _load(self, s: Session, app_id: str, p: Principal, *, payload: bool = True):
+        opts = [] if payload else [defer(ApplicationRow.payload)]  # a status change needs no payload
+        row = s.get(ApplicationRow, app_id, options=opts) if app_id and len(app_id) <= 64 else None
         if row is None:
             self._deny(p)
         items = list(s.scalars(select(ItemRow).where(ItemRow.application_id == app_id).order_by(ItemRow.id)))
@@ -379,7 +380,7 @@ class ApplicationService:
 
     def role_of(self, app_id: str, p: Principal) -> str:
         with Session(self.engine) as s:
-            _, _, role = self._load(s, app_id, p)
+            _, _, role = self._load(s, app_id, p, payload=False)
         return role
 
     def _item_out(self, it: ItemRow) -> dict:
@@ -612,7 +613,7 @@ class ApplicationService:
             self._deny(p)
         rkey = f"{p.subject}:{request_key}" if request_key else None
         with Session(self.engine) as s:
-            row, items, role = self._load(s, app_id, p)
+            row, items, role = self._load(s, app_id, p, payload=False)
             item = next((it for it in items if it.code == code and it.region == p.region and it.department_key == p.department_key), None)
             if item is None:
                 raise NotFound("这份申请里没有本部门的这个事项。", "No such item for this department.")
@@ -667,7 +668,7 @@ class ApplicationService:
         """The applicant supplies what 需补正 asked for — exactly those materials, all at once.
         ``entries``: [{"key", "kind": "upload"|"confirm", "filename"?, "content_type"?, "content"?, "note"?}]."""
         with Session(self.engine) as s:
-            row, items, role = self._load(s, app_id, p)
+            row, items, role = self._load(s, app_id, p, payload=False)
             if role not in ("owner", "track"):
                 self._deny(p)
             item = next((it for it in items if it.code == code), None)
@@ -719,7 +720,7 @@ class ApplicationService:
 
     def supplement_file(self, app_id: str, sid: int, p: Principal) -> SupplementRow:
         with Session(self.engine) as s:
-            row, items, role = self._load(s, app_id, p)
+            row, items, role = self._load(s, app_id, p, payload=False)
             sup = s.get(SupplementRow, sid)
             if sup is None or sup.application_id != app_id or sup.kind != "upload":
                 raise NotFound("没有这份材料。", "No such file.")
