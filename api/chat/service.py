@@ -67,6 +67,12 @@ class RateLimiter:
         q.append(now)
         return None
 
+    def undo(self, key: str) -> None:
+        """Forget the last event of ``key`` (a message that never reached the bot)."""
+        q = self._hits.get(key)
+        if q:
+            q.pop()
+
     def _prune(self, now: float) -> None:
         for key in [k for k, q in self._hits.items() if not q or q[-1] <= now - self.window]:
             del self._hits[key]

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Header, Request, Response
 from fastapi.responses import JSONResponse
 
 from api.chat.models import ChatMessage, IntakeSnapshot
-from api.chat.service import clean_metadata
+from api.chat.service import BotUnavailable, clean_metadata
 from api.deps import _state
 from api.exceptions import DaobanError, Forbidden, _body, PayloadTooLarge, TooManyRequests, Unauthorized
 
@@ -90,7 +90,11 @@ async def _relay(msg: ChatMessage, request: Request, rasa, origin: str | None):
         if wait is not None:
             raise TooManyRequests(f"查询办理码太频繁了，请{int(wait) + 1}秒后再试。", "Too many intake-code lookups.",
                                   {"retry_after": int(wait) + 1})
-    replies = await rasa.send(msg.sender, msg.message, clean_metadata(msg.metadata))
+    try:
+        replies = await rasa.send(msg.sender, msg.message, clean_metadata(msg.metadata))
+    except BotUnavailable:
+        request.app.state.chat_rate.undo(msg.sender)  # retrying while Rasa restarts costs nothing
+        raise
     return JSONResponse(replies, headers=_cors_headers(origin))
 
 

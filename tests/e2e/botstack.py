@@ -351,13 +351,13 @@ def run_scenario(client: httpx.Client, stack: Stack, sc: dict, sender: str | Non
 
     def turn(message: str, kind: str, ack=None) -> list[dict]:
         t0 = time.perf_counter()
-        for attempt in range(240):
+        for attempt in range(150):
             try:
                 msgs = say(client, stack, sender, message, sc.get("metadata"))
                 break
             except BotDown as exc:  # Rasa restarting: the widget would say so; try again shortly
                 tr.down.append(str(exc))
-                time.sleep(1)
+                time.sleep(2)
         else:
             raise AssertionError(f"{sc['id']}: the bot did not come back")
         tr.turns.append(Turn(message, msgs, kind, list(ack or []), time.perf_counter() - t0))
