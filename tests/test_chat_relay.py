@@ -164,3 +164,21 @@ def test_helpers():
     assert rl.hit("a", 10.5) is None
     relay = RasaRelay(["http://a", "http://b", "http://c"])
     assert relay.order("x") == relay.order("x")
+
+
+def test_rasa_endpoints_share_the_apis_database_and_lock_store(tmp_path):
+    import stat
+
+    import yaml
+
+    from api.chat.rasa_config import endpoints, write
+
+    one = endpoints("http://127.0.0.1:5055/webhook", f"sqlite:///{tmp_path}/daoban.sqlite3")
+    assert one["tracker_store"] == {"type": "SQL", "dialect": "sqlite", "db": str(tmp_path / "daoban.sqlite3")}
+    assert "lock_store" not in one  # one Rasa: in memory
+    two = endpoints("http://127.0.0.1:5055/webhook", "postgresql+psycopg://u:p%40ss@db:5433/daoban", "redis://127.0.0.1:6380/2")
+    assert two["tracker_store"] == {"type": "SQL", "url": "postgresql://u:p%40ss@db:5433/daoban"}
+    assert two["lock_store"] == {"type": "redis", "url": "127.0.0.1", "port": 6380, "db": 2, "key_prefix": "daoban"}
+    path = write(tmp_path / "endpoints.yml", two)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600  # may hold a database password
+    assert yaml.safe_load(path.read_text())["action_endpoint"]["url"] == "http://127.0.0.1:5055/webhook"
