@@ -101,7 +101,7 @@ def complete(schema: dict, regions: list[str] | None = None) -> dict:
 def _restrict_region(param: dict, regions: list[str]) -> None:
     """``region`` in a query is one of the region codes (anything else is 422: the
     schema says so, instead of allowing any string)."""
-    enum = {"type": "string", "enum": regions}
+    enum = {"type": "string", "enum": [*regions, ""], "description": "region code; empty: every region"}
     sch = param.get("schema") or {}
     if "anyOf" in sch:
         sch["anyOf"] = [enum if s.get("type") == "string" else s for s in sch["anyOf"]]

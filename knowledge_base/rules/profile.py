@@ -50,6 +50,24 @@ class Profile(BaseModel):
     address: str | None = Field(default=None, max_length=200)
     employees: int | None = Field(default=None, ge=0, le=1_000_000)
 
+    @field_validator("area_m2", "vehicle_weight_t", "rooms", "employees", mode="before")
+    @classmethod
+    def _numbers_are_numbers(cls, v):
+        """JSON numbers only: ``false`` or ``"80"`` is not a number of square metres (issue 10)."""
+        if isinstance(v, (bool, str)):
+            raise ValueError("应填数字")
+        return v
+
+    @field_validator("halal", "tobacco", "workshop", "radiation", "maternal", "entertainment", "seed_repack",
+                     "outdoor_ad", "elevator", "amusement_rides", "online_drug_info", "live_music", "books", "drugs",
+                     "meals", "new_business", mode="before")
+    @classmethod
+    def _yes_no_is_boolean(cls, v):
+        """true/false only (not 1, "yes" or "true"): what the schema says (issue 10)."""
+        if v is not None and not isinstance(v, bool):
+            raise ValueError("应填 是/否(true/false)")
+        return v
+
     @field_validator("activities", "startup", "unrecognized")
     @classmethod
     def _dedupe(cls, v: list[str]) -> list[str]:
