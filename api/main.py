@@ -62,9 +62,13 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
         if faq_service is not None:
             app.state.faq = faq_service
         else:
-            from api.faq.service import FaqService
+            from api.faq.service import FaqService, intake_scope_judge
 
-            app.state.faq = FaqService.from_settings(settings, catalog.catalog, engine=db)
+            app.state.faq = FaqService.from_settings(settings, catalog.catalog, engine=db,
+                                                     scope_judge=intake_scope_judge(app.state.intake))
+        from api.faq.querylog import mask_access_log
+
+        mask_access_log()  # personal numbers in logged query strings (FAQ questions) masked
         _attach_activity_matcher(app, settings)
         try:
             yield

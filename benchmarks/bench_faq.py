@@ -1,134 +1,254 @@
-"""FAQ retrieval benchmark: the chosen retrieval (hybrid e5 + jieba BM25), dense
-only, and the BM25-only baseline, in the same run, on the held-out ``test`` split
-of ``data/faq/eval.yaml`` (the ``calibration`` split only chose the weights and
-thresholds).
+"""FAQ retrieval benchmark, every method and runtime in the same run.
 
-Prints hit@1, hit@3, out-of-scope rejection, answered-and-correct, p50/p95 search
-latency (query embedding + FAISS + BM25 + gate; no query cache) and peak RSS.
-Each method runs in its own process so peak memory is its own: the BM25 baseline
-never loads the model.
+Methods (``knowledge_base/faq/query.py``): the chosen one (``hybrid``: query understanding +
+e5 + BM25, calibrated gate), ``dense`` (e5 only) and ``bm25`` (BM25 only), each with its own
+gate calibrated on the blind calibration set.  Runtimes of the same e5 weights: ``torch``
+(sentence-transformers), ``onnx-fp32``, ``onnx-int8`` (every weight) and ``onnx-int8emb``
+(the embedding table only); each has its own index and calibration under
+``var/faq_bench/<runtime>`` (built on first use, incremental after).
 
-    .venv/bin/python benchmarks/bench_faq.py                # uses/creates the live index
-    .venv/bin/python benchmarks/bench_faq.py --rebuild      # also times a full index build (temp dir)
-    .venv/bin/python benchmarks/bench_faq.py --threads 2    # torch threads per search (default 1)
+Sets: ``calib`` = benchmarks/data/faq_blind_calib.yaml (what the weights and gates were
+fitted on: optimistic), ``regression`` = data/faq/eval.yaml test split (older, same hands as
+the entries), ``report`` = benchmarks/data/faq_blind_report.yaml (written blind; pass
+``--report``: run it once, at the end).
+
+Prints hit@1 (first hit right), answered@1 (answered and first hit right), hit@3, out-of-scope
+rejection, p50/p95 search latency (understanding + encoder + FAISS + BM25 + gate + answer
+text; no query cache), RSS of the process after the run (each runtime in its own process),
+the topic classifier's accuracy, and the RSS of the API process with the FAQ loaded.
+
+    .venv/bin/python benchmarks/bench_faq.py                       # calib + regression, all runtimes
+    .venv/bin/python benchmarks/bench_faq.py --runtimes onnx-int8  # one runtime
+    .venv/bin/python benchmarks/bench_faq.py --report              # also the blind report set
 """
 from __future__ import annotations
 
 import argparse
 import json
 import os
-import resource
+import socket
 import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
+RUNTIMES = ("torch", "onnx-fp32", "onnx-int8", "onnx-int8emb")
+REPORT_SET = ROOT / "benchmarks" / "data" / "faq_blind_report.yaml"
 
 
-def _peak_rss_mb() -> float:
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0
+def _rss_mb(pid: int | str = "self") -> tuple[float, float]:
+    """(current RSS, peak RSS) in MB from /proc."""
+    vals = {}
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith(("VmRSS", "VmHWM")):
+            vals[line.split(":")[0]] = int(line.split()[1]) / 1024
+    return round(vals.get("VmRSS", 0.0), 1), round(vals.get("VmHWM", 0.0), 1)
 
 
-def child(method: str, split: str) -> dict:
+def _settings(runtime: str):
+    from knowledge_base.settings import Settings, get_settings
+
+    base = get_settings()
+    return Settings(**{**base.model_dump(), "faq_runtime": runtime, "var_dir": ROOT / "var" / "faq_bench" / runtime})
+
+
+def _sets(names: list[str], index) -> list:
+    from knowledge_base.faq.calibrate import CALIBRATION_SET, load_blind, load_regression
     from knowledge_base.settings import get_settings
-    from knowledge_base.faq.embedders import make_embedder
-    from knowledge_base.faq.index import FaqIndex, evaluate, load_eval
 
-    s = get_settings()
+    out = []
+    for name in names:
+        if name == "calib":
+            out.append(load_blind(CALIBRATION_SET))
+        elif name == "regression":
+            out.append(load_regression(Path(get_settings().data_dir) / "faq" / "eval.yaml", index, "test"))
+        elif name == "report":
+            out.append(load_blind(REPORT_SET))
+    return out
+
+
+def child_build(runtime: str) -> dict:
+    from knowledge_base.faq.build import rebuild
+
+    t = time.perf_counter()
+    _, report = rebuild(_settings(runtime), progress=False, calibrate="auto")
+    return {"runtime": runtime, "build_s": round(time.perf_counter() - t, 1), "embedded": report.embedded,
+            "texts": report.texts, "entries": report.entries, "calibration": report.calibration}
+
+
+def child_eval(runtime: str, methods: list[str], sets: list[str]) -> dict:
+    from knowledge_base.faq.calibrate import evaluate
+    from knowledge_base.faq.embedders import make_embedder
+    from knowledge_base.faq.query import FaqIndex
+
+    s = _settings(runtime)
     t0 = time.perf_counter()
-    embedder = None if method == "bm25" else make_embedder(s)
+    lexical_only = methods == ["bm25"]
+    embedder = None if lexical_only else make_embedder(s, build=False)
     index = FaqIndex.load(s.index_dir, embedder)
     load_s = time.perf_counter() - t0
-    ev = load_eval(Path(s.data_dir) / "faq" / "eval.yaml")
-    # warm-up (first call pays lazy init), not counted
-    for q, *_ in ev["calibration"]["in_scope"][:5]:
-        index.search(q, method=method, use_cache=False)
-    res = evaluate(index, ev[split], method, use_cache=False)
-    res.update({"peak_rss_mb": round(_peak_rss_mb(), 1), "load_s": round(load_s, 2),
-                "entries": index.n_entries, "wordings": len(index.texts)})
-    return res
-
-
-def ensure_index(rebuild: bool) -> dict:
-    from knowledge_base.settings import get_settings
-    from knowledge_base.faq.cli import build
-    from knowledge_base.faq.index import current_build
-
-    s = get_settings()
-    info: dict = {}
-    if rebuild:
-        from knowledge_base.settings import Settings
-
-        with tempfile.TemporaryDirectory() as tmp:
-            ts = Settings(**{**s.model_dump(), "var_dir": Path(tmp)})
+    rss_loaded = _rss_mb()[0]
+    labelled = _sets(sets, index)
+    for q, _ in labelled[0].in_scope[:10]:  # warm-up (lazy initialisation), not counted
+        for m in methods:
+            index.search(q, method=m, use_cache=False)
+    results = []
+    for lab in labelled:
+        for m in methods:
+            r = evaluate(index, lab, m, use_cache=False)
+            r["misses"], r["false_answers"] = r["misses"][:40], r["false_answers"][:20]
+            results.append(r)
+    enc = []
+    if embedder is not None:
+        for q, _ in labelled[0].in_scope[:100]:
             t = time.perf_counter()
-            _, report = build(ts, progress=True)
-            info["full_build_s"] = round(time.perf_counter() - t, 1)
-            info["full_build_report"] = report.as_dict()
-    t = time.perf_counter()
-    if current_build(s.index_dir) is None or rebuild:
-        _, report = build(s, progress=True)  # incremental against the live build
-        info["live_build_report"] = report.as_dict()
-    info["ensure_s"] = round(time.perf_counter() - t, 1)
-    return info
+            embedder.encode_query(q)
+            enc.append((time.perf_counter() - t) * 1000)
+    enc.sort()
+    rss, peak = _rss_mb()
+    return {"runtime": runtime, "load_s": round(load_s, 2), "rss_loaded_mb": rss_loaded, "rss_mb": rss,
+            "peak_rss_mb": peak, "encode_p50_ms": round(enc[len(enc) // 2], 2) if enc else None,
+            "torch_imported": "torch" in sys.modules, "entries": index.n_entries, "wordings": len(index.texts),
+            "calibration": {k: v for k, v in index.calibration.items() if k in ("weights", "hybrid", "dense", "bm25")},
+            "results": results}
 
 
-def fmt(v):
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def api_rss(runtime: str, questions: list[str]) -> dict:
+    """Start the API (uvicorn, the whole app) on the runtime's index; RSS after searches."""
+    import httpx
+
+    port = _free_port()
+    env = {**os.environ, "DAOBAN_FAQ_RUNTIME": runtime, "DAOBAN_VAR_DIR": str(ROOT / "var" / "faq_bench" / runtime),
+           "DAOBAN_API_PORT": str(port)}
+    code = f"import uvicorn; from api.main import create_app; uvicorn.run(create_app(), host='127.0.0.1', port={port}, log_level='warning')"
+    proc = subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.PIPE, text=True)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.time() + 600
+        while time.time() < deadline:
+            try:
+                faq = httpx.get(f"{base}/api/v1/health", timeout=2).json().get("faq") or {}
+                if faq.get("ready"):
+                    break
+            except httpx.HTTPError:
+                pass
+            if proc.poll() is not None:
+                raise RuntimeError(proc.stderr.read()[-2000:])
+            time.sleep(0.5)
+        lat = []
+        with httpx.Client(base_url=base, timeout=30) as client:
+            for q in questions:
+                t = time.perf_counter()
+                client.get("/api/v1/faq/search", params={"q": q})
+                lat.append((time.perf_counter() - t) * 1000)
+        lat.sort()
+        rss, peak = _rss_mb(proc.pid)
+        torch_loaded = "torch" in Path(f"/proc/{proc.pid}/maps").read_text()
+        return {"runtime": runtime, "api_rss_mb": rss, "api_peak_rss_mb": peak, "http_p50_ms": round(lat[len(lat) // 2], 2),
+                "http_p95_ms": round(lat[int(len(lat) * 0.95)], 2), "torch_mapped": torch_loaded, "n": len(lat)}
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+def _run_child(args: list[str]) -> dict:
+    out = subprocess.run([sys.executable, __file__, *args], capture_output=True, text=True, cwd=ROOT)
+    if out.returncode != 0:
+        print(out.stderr[-3000:])
+        raise SystemExit(f"child {args} failed")
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def fmt(v) -> str:
     return f"{v:.3f}" if isinstance(v, float) else str(v)
 
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--child", choices=["hybrid", "dense", "bm25"])
-    ap.add_argument("--split", default="test", choices=["test", "calibration"])
-    ap.add_argument("--rebuild", action="store_true")
-    ap.add_argument("--threads", type=int, default=1,
-                    help="torch threads per search (default 1: steadiest p95 on 2 shared cores)")
+    ap.add_argument("--child", choices=["build", "eval"])
+    ap.add_argument("--runtime", default="onnx-int8")
+    ap.add_argument("--methods", default="hybrid,dense")
+    ap.add_argument("--sets", default="calib,regression")
+    ap.add_argument("--runtimes", default=",".join(RUNTIMES))
+    ap.add_argument("--report", action="store_true", help="also the blind report set (run it once, at the end)")
+    ap.add_argument("--no-api", action="store_true", help="skip the API RSS measurement")
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args()
-    os.environ["DAOBAN_TORCH_THREADS"] = str(args.threads)
-    if args.child:
-        print(json.dumps(child(args.child, args.split)))
+    if args.child == "build":
+        print(json.dumps(child_build(args.runtime), ensure_ascii=False))
+        return
+    if args.child == "eval":
+        print(json.dumps(child_eval(args.runtime, args.methods.split(","), args.sets.split(",")), ensure_ascii=False))
         return
 
     from knowledge_base.settings import get_settings
 
-    s = get_settings()
-    print(f"embedder={s.embedder} index_dir={s.index_dir} split={args.split} torch_threads/search={args.threads} "
-          f"cpus={os.cpu_count()}")
-    info = ensure_index(args.rebuild)
-    if info.get("full_build_s"):
-        r = info["full_build_report"]
-        print(f"full index build: {info['full_build_s']} s for {r['texts']} wordings / {r['entries']} entries "
-              f"(generated {r['generated']}, curated {r['curated']})")
-    results = {}
-    for method in ("hybrid", "dense", "bm25"):
-        env = {**os.environ, "DAOBAN_TORCH_THREADS": str(args.threads)}
-        out = subprocess.run([sys.executable, __file__, "--child", method, "--split", args.split,
-                              "--threads", str(args.threads)], capture_output=True, text=True, env=env, cwd=ROOT)
-        if out.returncode != 0:
-            print(out.stderr[-3000:])
-            raise SystemExit(f"{method} failed")
-        results[method] = json.loads(out.stdout.strip().splitlines()[-1])
-    cols = ["hit@1", "hit@3", "oos_rejection", "answered_correct", "p50_ms", "p95_ms", "peak_rss_mb"]
-    r0 = results["hybrid"]
-    print(f"\n{r0['n_in_scope']} in-scope + {r0['n_oos']} out-of-scope questions ({args.split} split); "
-          f"index: {r0['entries']} entries, {r0['wordings']} wordings\n")
-    print(f"{'method':<10}" + "".join(f"{c:>18}" for c in cols))
-    for m, r in results.items():
-        print(f"{m:<10}" + "".join(f"{fmt(r[c]):>18}" for c in cols))
-    b = results["bm25"]
-    print(f"{'hybrid/bm25':<10}" + "".join(
-        f"{(r0[c] / b[c] if b[c] else float('inf')):>18.2f}" for c in cols))
-    targets = {"hit@1": 0.90, "hit@3": 0.97, "oos_rejection": 0.95}
-    ok = all(r0[k] >= v for k, v in targets.items()) and r0["p50_ms"] < 30
-    print("\ntargets (hybrid): hit@1>=0.90 hit@3>=0.97 oos>=0.95 p50<30ms ->", "MET" if ok else "NOT MET")
+    sets = ["calib", "regression"] + (["report"] if args.report else [])
+    runtimes = [r for r in args.runtimes.split(",") if r]
+    print(f"FAQ benchmark · cpus={os.cpu_count()} · served runtime={get_settings().faq_runtime} · sets={sets}")
+    builds = {rt: _run_child(["--child", "build", "--runtime", rt]) for rt in runtimes}
+    for rt, b in builds.items():
+        print(f"  index {rt}: {b['entries']} entries, {b['texts']} wordings, embedded {b['embedded']} ({b['build_s']} s)")
+    evals = {rt: _run_child(["--child", "eval", "--runtime", rt, "--methods", "hybrid,dense", "--sets", ",".join(sets)])
+             for rt in runtimes}
+    lexical = _run_child(["--child", "eval", "--runtime", runtimes[0], "--methods", "bm25", "--sets", ",".join(sets)])
+    cols = ["hit@1", "answered_correct", "hit@3", "oos_rejection", "p50_ms", "p95_ms"]
+    head = ["hit@1", "answered@1", "hit@3", "rejection", "p50 ms", "p95 ms"]
+    for name in sets:
+        rows = []
+        for rt, ev in evals.items():
+            for r in ev["results"]:
+                if r["set"].startswith({"calib": "faq_blind_calib", "regression": "eval.yaml",
+                                        "report": "faq_blind_report"}[name]):
+                    rows.append((f"{r['method']}/{rt}", r, ev))
+        for r in lexical["results"]:
+            if r["set"].startswith({"calib": "faq_blind_calib", "regression": "eval.yaml", "report": "faq_blind_report"}[name]):
+                rows.append(("bm25 (no model)", r, lexical))
+        if not rows:
+            continue
+        r0 = rows[0][1]
+        print(f"\n== {r0['set']}: {r0['n_in_scope']} in scope, {r0['n_oos']} out of scope")
+        print(f"{'method/runtime':<24}" + "".join(f"{h:>12}" for h in head) + f"{'RSS MB':>10}{'enc p50':>9}")
+        for label, r, ev in rows:
+            enc = ev.get("encode_p50_ms")
+            print(f"{label:<24}" + "".join(f"{fmt(r[c]):>12}" for c in cols)
+                  + f"{ev['rss_mb']:>10}{(enc if enc is not None else '-'):>9}")
+        topics = {label.split("/")[-1]: r["topic_accuracy"] for label, r, _ in rows if label.startswith("hybrid")}
+        print("topic classifier accuracy (top topic = labelled topic): "
+              + ", ".join(f"{k} {v:.3f}" for k, v in topics.items()))
+    # adoption: the ONNX variant keeping hit@1 within 0.01 of torch on the calibration set
+    if "torch" in evals:
+        def h1(rt, name="faq_blind_calib"):
+            return next(r["hit@1"] for r in evals[rt]["results"] if r["set"] == name and r["method"] == "hybrid")
+        print("\nhybrid hit@1 vs torch on the calibration set: "
+              + ", ".join(f"{rt} {h1(rt) - h1('torch'):+.3f}" for rt in evals if rt != "torch"))
+    print("torch imported by an ONNX process: " + ", ".join(f"{rt} {ev['torch_imported']}" for rt, ev in evals.items()))
+    api = None
+    if not args.no_api:
+        served = get_settings().faq_runtime
+        rt = served if served in runtimes else runtimes[-1]
+        qs = [q for q, _ in _sets(["calib"], None)[0].in_scope][:60]
+        api = api_rss(rt, qs)
+        print(f"\nAPI process (whole app, FAQ on {rt}, after {api['n']} searches): RSS {api['api_rss_mb']} MB "
+              f"(peak {api['api_peak_rss_mb']} MB), HTTP p50 {api['http_p50_ms']} ms / p95 {api['http_p95_ms']} ms, "
+              f"torch mapped: {api['torch_mapped']}")
+    goals = "goals: hit@1 ≥ 0.92, hit@3 ≥ 0.98, rejection ≥ 0.97, p50 ≤ 10 ms, API RSS ≤ 500 MB"
+    print(goals)
     if args.json:
-        print(json.dumps({"results": results, "build": info}, ensure_ascii=False))
+        print(json.dumps({"builds": builds, "evals": evals, "bm25": lexical, "api": api}, ensure_ascii=False))
 
 
 if __name__ == "__main__":

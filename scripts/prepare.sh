@@ -10,6 +10,7 @@ flock 9
 scripts/setup_app.sh
 .venv/bin/python -m knowledge_base.catalog.check >/dev/null || .venv/bin/python -m knowledge_base.catalog.check
 .venv/bin/python -m knowledge_base.faq.cli build-model
+.venv/bin/python -m knowledge_base.faq.cli build-onnx   # e5 -> ONNX under .cache/ (once per model; queries never import torch)
 .venv/bin/python -m knowledge_base.faq.cli build-index
 scripts/setup_rasa.sh
 scripts/train_bot.sh

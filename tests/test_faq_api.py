@@ -24,9 +24,9 @@ def faq_settings(tmp_path_factory):
 @pytest.fixture(scope="module")
 def svc(faq_settings):
     from api.faq.service import FaqService
-    from knowledge_base.faq.entries import load_catalog_any
+    from knowledge_base.faq.entries import load_catalog
 
-    s = FaqService.from_settings(faq_settings, load_catalog_any(faq_settings.data_dir))
+    s = FaqService.from_settings(faq_settings, load_catalog(faq_settings.data_dir))
     assert s.ready
     yield s
     s.close()
@@ -40,6 +40,9 @@ def client(svc, faq_settings):
     exceptions.install(app)
     app.include_router(router, prefix="/api/v1")
     app.include_router(pages)
+    from fastapi.staticfiles import StaticFiles
+
+    app.mount("/static", StaticFiles(directory=ROOT / "api" / "static"), name="static")
     app.state.settings = faq_settings
     app.state.faq = svc
     app.state.catalog = None
@@ -58,7 +61,48 @@ def test_search_contract_shape(client):
     assert len(body["hits"]) == 3
     for h in body["hits"]:
         assert {"id", "question", "answer", "item_code", "topic", "score"} <= set(h)
+        assert h["answer"].startswith(h["direct"]) and 0 < len(h["short"]) <= 140
     assert body["hits"][0]["id"] == "food_business_license.time_limit"
+    assert "clarify" in body and body["clarify"] is None
+
+
+def test_clarify_names_both_items(client):
+    body = client.get("/api/v1/faq/search", params={"q": "小作坊登记证要什么材料"}).json()
+    assert body["clarify"] and len(body["clarify"]["items"]) == 2
+    assert [h["item_code"] for h in body["hits"][:2]] == body["clarify"]["items"]
+    assert body["clarify"]["text"].startswith("您问的是")
+
+
+def test_region_gets_its_office(client):
+    body = client.get("/api/v1/faq/search", params={"q": "卫生证去哪办", "region": "suixian"}).json()
+    top = body["hits"][0]
+    assert top["item_code"] == "public_place_hygiene" and top["direct"].startswith("在睢县")
+    bad = client.get("/api/v1/faq/search", params={"q": "卫生证去哪办", "region": "nowhere"})
+    assert bad.status_code == 422 and "nowhere" in bad.json()["error"]["message"]
+
+
+def test_personal_numbers_out_of_retrieval_and_masked_in_the_log(client, svc):
+    plain = client.get("/api/v1/faq/search", params={"q": "开饭店要什么证"}).json()
+    noisy = client.get("/api/v1/faq/search",
+                       params={"q": "开饭店要什么证，我身份证号110101199003071234，电话13800138000"}).json()
+    assert [h["id"] for h in noisy["hits"]] == [h["id"] for h in plain["hits"]]
+    assert noisy["answered"] == plain["answered"]
+    svc.flush_log()
+    rows = client.get("/api/v1/faq/admin/queries", params={"kind": "recent", "limit": 5}, headers=ADMIN).json()["rows"]
+    logged = next(r["q"] for r in rows if "开饭店" in r["q"] and "身份证" in r["q"])
+    assert "110101199003071234" not in logged and "13800138000" not in logged
+    assert "1234" in logged and "138****8000" in logged  # masked, not dropped
+
+
+def test_access_log_query_strings_are_masked():
+    import logging
+
+    from api.faq.querylog import MaskQueryStrings
+
+    rec = logging.LogRecord("uvicorn.access", logging.INFO, __file__, 1, '%s - "%s %s HTTP/%s" %d',
+                            ("127.0.0.1:5", "GET", "/api/v1/faq/search?q=%E9%A3%9F13800138000", "1.1", 200), None)
+    MaskQueryStrings().filter(rec)
+    assert "13800138000" not in rec.getMessage() and "138****8000" in rec.getMessage()
 
 
 def test_out_of_scope_not_answered_but_hits_returned(client):
@@ -129,10 +173,20 @@ def test_query_log(client, svc):
     assert st["ready"] and st["entries"] > 0
 
 
-def test_hotline_page(client):
-    r = client.get("/hotline")
-    assert r.status_code == 200 and "text/html" in r.headers["content-type"]
-    assert "/faq/search" in r.text and "<input" in r.text
+def test_pages_carry_no_inline_script(client):
+    import re
+
+    for path, js in (("/hotline", "/static/faq/hotline.js"), ("/maintainer", "/static/faq/maintainer.js")):
+        r = client.get(path)
+        assert r.status_code == 200 and "text/html" in r.headers["content-type"]
+        assert f'<script src="{js}"' in r.text
+        assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", r.text), path  # no inline script
+        assert not re.search(r"\son[a-z]+\s*=", r.text), path  # no inline event handler
+        assert "<style" not in r.text and 'style="' not in r.text, path
+    page = client.get("/hotline").text
+    assert 'href="/hotline/intake"' in page and "<input" in page
+    script = (ROOT / "api" / "static" / "faq" / "hotline.js").read_text(encoding="utf-8")
+    assert "/faq/search" in script and "clipboard" in script and "clarify" in script
 
 
 def test_reload_keeps_serving(client, svc):
@@ -147,13 +201,14 @@ def test_service_picks_up_an_index_built_elsewhere(client, svc, faq_settings):
     """CLI `build-index` in another process writes a new build; the service swaps it in."""
     import time as _time
 
+    from knowledge_base.faq.build import build_index, current_build
     from knowledge_base.faq.embedders import FakeEmbedder
-    from knowledge_base.faq.index import build_index, current_build
 
     svc.wait_ready()
     entries = svc.entries()
     entries[0].paraphrases.append("一条只在新索引里的问法")
-    build_index(entries, FakeEmbedder(), faq_settings.index_dir, progress=False)
+    build_index(entries, FakeEmbedder(), faq_settings.index_dir, catalog=svc.catalog, data_dir=faq_settings.data_dir,
+                calibrate=False)
     new = current_build(faq_settings.index_dir)
     svc._last_check = 0  # skip the 5 s throttle
     assert client.get("/api/v1/faq/search", params={"q": "烟草证"}).status_code == 200

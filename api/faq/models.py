@@ -12,21 +12,32 @@ Topic = Literal["scope", "conditions", "materials", "time_limit", "fee", "validi
 class FaqHit(BaseModel):
     id: str
     question: str
-    answer: str
+    answer: str = Field(description="the direct sentence first, then details, the region's note, the source")
     item_code: str | None
     topic: str
     score: float
     # additions (the contract allows new fields, never renamed ones)
+    direct: str | None = Field(None, description="one sentence answering the question as asked")
+    short: str | None = Field(None, description="≤ 140 characters to read out or send by SMS")
     topic_label: str | None = None
     item_name: str | None = None
     sources: list[str] = []
     matched: str | None = None
     origin: str | None = None
+    inferred: bool | None = None
+
+
+class Clarify(BaseModel):
+    items: list[str] = Field(description="item codes equally likely (the hits show both)")
+    text: str = Field(description="the question to ask, e.g. 您问的是「A」还是「B」？")
 
 
 class FaqSearchResponse(BaseModel):
     answered: bool = Field(description="false: nothing answers well enough; the first hit is NOT the answer")
     hits: list[FaqHit]
+    clarify: Clarify | None = Field(None, description="two permits one name fits equally: ask which")
+    understood: dict | None = Field(None, description="how the question was read: corrections, items, region, topic")
+    reason: str | None = Field(None, description="what decided `answered`")
     message: str | None = None
 
 

@@ -27,7 +27,9 @@ def search(
     svc=Depends(faq_service),
 ):
     """`answered: false` means nothing in the base answers the question well enough:
-    the hits are then only suggestions and the first one must not be shown as the answer."""
+    the hits are then only suggestions and the first one must not be shown as the answer.
+    `clarify` (or null): two permits the question's name fits equally; both are in the hits.
+    Each hit's `answer` opens with `direct`; `short` (≤ 140 characters) is for reading out or SMS."""
     return svc.search(q, k=k, region=region)
 
 

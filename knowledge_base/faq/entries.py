@@ -2,8 +2,9 @@
 structured facts, one entry per item and contract topic) plus curated entries
 from ``data/faq/curated.yaml`` for what no single item answers.
 
-A generated answer is rendered from the item's facts with their sources, so it
-cannot drift from the catalog.  A curated entry may ``overrides:`` a generated
+A generated answer opens with one direct sentence (``answers.direct_sentence``),
+then the details rendered from the item's facts with their sources, so it cannot
+drift from the catalog.  A curated entry may ``overrides:`` a generated
 one; the generated entry is then kept (visible to maintainers, ``overridden_by``
 set) but not indexed, and its question wordings are indexed for the curated one.
 """
@@ -14,6 +15,7 @@ import json
 import re
 from functools import lru_cache
 from pathlib import Path
+from dataclasses import dataclass, field
 from typing import Any, Iterable, Literal
 
 import yaml
@@ -44,9 +46,11 @@ class FaqEntry(BaseModel):
     question: str
     paraphrases: list[str] = Field(default_factory=list)
     answer: str
+    direct: str | None = None  # the answer's first sentence, answering the question as asked
     sources: list[str] = Field(default_factory=list)
     inferred: bool = False
     origin: Origin = "generated"
+    terms: list[str] = Field(default_factory=list)  # words naming the entry's subject (证照分离), no item needed
     region: str | None = None  # curated entry that only applies to one region
     overrides: str | None = None  # curated: id of the generated entry it replaces
     overridden_by: str | None = None  # generated: the curated entry replacing it
@@ -80,51 +84,20 @@ def normalize_text(text: str) -> str:
 # --------------------------------------------------------------------------- catalog
 
 
-class _MiniCatalog:
-    """Fallback with the loader's attribute names (items, sources, regions, source())."""
+def load_catalog(data_dir: Path | str):
+    """The one strict catalog loader (a broken catalog file is an error, never skipped)."""
+    from knowledge_base.catalog.loader import load_catalog as _load
 
-    def __init__(self, items, sources, regions):
-        self.items, self.sources, self.regions, self.fields = items, sources, regions, {}
-
-    def source(self, item, key):
-        return item.sources.get(key) or self.sources.get(key)
+    return _load(data_dir)
 
 
-def load_catalog_any(data_dir: Path | str):
-    """The lead's ``load_catalog`` when it works, else items/sources/regions read here."""
-    data_dir = Path(data_dir)
-    try:
-        from knowledge_base.catalog.loader import load_catalog
+@dataclass
+class Edits:
+    """Maintainers' changes stored in the database, applied over generated + curated."""
 
-        return load_catalog(data_dir)
-    except Exception:  # noqa: BLE001 - loader missing or a file still being written
-        pass
-    from knowledge_base.catalog.models import Item, Region, Source
-
-    root = data_dir / "catalog"
-    items, regions = {}, {}
-    for path in sorted((root / "items").glob("*.yaml")):
-        try:
-            item = Item.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except Exception:  # noqa: BLE001 - skip an item that is being edited
-            continue
-        items[item.code] = item
-    for path in sorted((root / "regions").glob("*.yaml")):
-        try:
-            region = Region.model_validate(yaml.safe_load(path.read_text(encoding="utf-8")))
-        except Exception:  # noqa: BLE001
-            continue
-        regions[region.code] = region
-    sources = {}
-    src_path = root / "sources.yaml"
-    if src_path.exists():
-        for key, raw in (yaml.safe_load(src_path.read_text(encoding="utf-8")) or {}).items():
-            try:
-                sources[key] = Source.model_validate(raw)
-            except Exception:  # noqa: BLE001 - a malformed row must not hide the rest
-                if isinstance(raw, dict) and raw.get("title"):
-                    sources[key] = Source(title=str(raw["title"]))
-    return _MiniCatalog(items, sources, regions)
+    entries: list[FaqEntry] = field(default_factory=list)  # new or overriding entries
+    paraphrases: list[tuple[str, str, bool]] = field(default_factory=list)  # (entry id, text, removed), in order
+    retired: dict[str, bool] = field(default_factory=dict)  # entry id -> retired flag
 
 
 # --------------------------------------------------------------------------- rendering
@@ -187,6 +160,8 @@ def _topic_facts(item, topic: str) -> list | None:
     """The facts an answer on ``topic`` is built from, or None when the item has none."""
     if topic == "scope":
         return [*item.triggers, *item.exemptions, *item.legal_basis]
+    if topic == "general":
+        return [*item.legal_basis[:1], *([item.mode_note] if item.mode_note else [])]
     if topic == "conditions":
         return [f for facts in item.conditions.values() for f in facts] or None
     if topic == "materials":
@@ -217,10 +192,15 @@ def _source_titles(catalog, item, facts: Iterable) -> list[str]:
     return list(titles)
 
 
-def render_answer(item, topic: str, catalog, *, region_note: str | None = None) -> tuple[str, list[str], bool] | None:
+def render_answer(item, topic: str, catalog) -> tuple[str, str, list[str], bool] | None:
+    """(answer, direct sentence, sources, inferred): the direct sentence first, then the
+    details from the item's facts, then the sources."""
+    from knowledge_base.faq.answers import direct_sentence
+
     facts = _topic_facts(item, topic)
     if facts is None:
         return None
+    direct = direct_sentence(item, topic)
     inferred = any(getattr(f, "inferred", False) for f in facts)
     sources = _source_titles(catalog, item, facts)
     ctx: dict[str, Any] = {
@@ -237,11 +217,12 @@ def render_answer(item, topic: str, catalog, *, region_note: str | None = None) 
         "unit_label": UNIT_LABELS.get(item.time_limit.unit, ""),
         "inferred": inferred,
         "sources": sources,
-        "region_note": region_note,
     }
     text = _env().get_template(f"{topic}.j2").render(**ctx)
     text = re.sub(r"\n{2,}", "\n", text).strip()
-    return text, sources, inferred
+    if direct:
+        text = f"{direct}\n{text}"
+    return text, direct, sources, inferred
 
 
 def _mode_label(mode: str) -> str:
@@ -277,49 +258,37 @@ def _paraphrases(item, topic: str, catalog) -> tuple[str, list[str]]:
     return question, list(seen)
 
 
+_GENERATED: dict[int, tuple[object, list[FaqEntry]]] = {}
+
+
 def generate_entries(catalog) -> list[FaqEntry]:
+    """One entry per item and topic with facts (cached per catalog object: rendering all of
+    them takes a second or two and every maintainer call needs them; callers copy)."""
+    cached = _GENERATED.get(id(catalog))
+    if cached is not None and cached[0] is catalog:
+        return [e.model_copy(deep=True) for e in cached[1]]
+    entries = _generate(catalog)
+    _GENERATED.clear()
+    _GENERATED[id(catalog)] = (catalog, entries)
+    return [e.model_copy(deep=True) for e in entries]
+
+
+def _generate(catalog) -> list[FaqEntry]:
     entries: list[FaqEntry] = []
     for code in sorted(catalog.items):
         item = catalog.items[code]
         for topic in TOPICS:
-            if topic == "general":
-                continue
             rendered = render_answer(item, topic, catalog)
             if rendered is None:
                 continue
-            answer, sources, inferred = rendered
+            answer, direct, sources, inferred = rendered
             question, paraphrases = _paraphrases(item, topic, catalog)
             entries.append(FaqEntry(
                 id=f"{code}.{topic}", item_code=code, topic=topic, question=question,
-                paraphrases=paraphrases, answer=answer, sources=sources, inferred=inferred,
+                paraphrases=paraphrases, answer=answer, direct=direct, sources=sources, inferred=inferred,
                 origin="generated",
             ))
     return entries
-
-
-def region_note(catalog, region: str | None, item_code: str | None, topic: str) -> str | None:
-    """What the region's own list says about an item (local name, department, promise)."""
-    if not region or not item_code or catalog is None:
-        return None
-    regions = getattr(catalog, "regions", {}) or {}
-    reg = regions.get(region)
-    if reg is None:
-        return None
-    ri = next((r for r in reg.items if r.code == item_code), None)
-    if ri is None:
-        return None
-    parts = []
-    if ri.local_name:
-        parts.append(f"当地事项名称为「{ri.local_name}」")
-    if ri.department:
-        parts.append(f"由{ri.department}办理")
-    if ri.promised_days is not None and topic in ("time_limit", "process", "scope"):
-        parts.append(f"承诺{ri.promised_days}个工作日内办结")
-    if ri.note:
-        parts.append(ri.note.rstrip("。"))
-    if not parts:
-        return None
-    return f"{reg.name}：" + "，".join(parts) + "。"
 
 
 # --------------------------------------------------------------------------- curated
@@ -338,6 +307,14 @@ def load_curated(path: Path | str) -> list[FaqEntry]:
         entry = FaqEntry.model_validate(row)
         if entry.topic not in TOPICS:
             raise ValueError(f"{path}: entry {entry.id}: unknown topic {entry.topic!r}")
+        if entry.direct:  # the answer opens with the sentence answering the question as asked
+            entry.direct = entry.direct.strip()
+            if not entry.answer.startswith(entry.direct):
+                entry.answer = f"{entry.direct}\n{entry.answer}"
+        else:
+            from knowledge_base.faq.answers import first_clause
+
+            entry.direct = first_clause(entry.answer.splitlines()[0], 90)
         if entry.inferred and INFERRED_NOTE not in entry.answer:
             entry.answer += f"（部分内容为推断，{INFERRED_NOTE}。）"
         if entry.sources and "来源：" not in entry.answer:
@@ -371,6 +348,21 @@ def merge_entries(generated: list[FaqEntry], curated: list[FaqEntry], edits: Ite
     return sorted(by_id.values(), key=lambda e: (e.origin != "curated", e.id))
 
 
-def build_entries(catalog, data_dir: Path | str, edits: Iterable[FaqEntry] = ()) -> list[FaqEntry]:
+def build_entries(catalog, data_dir: Path | str, edits: Edits | None = None) -> list[FaqEntry]:
+    """generated ← data/faq/curated.yaml ← maintainer edits (entries, wordings, retired flags)."""
+    edits = edits or Edits()
     curated = load_curated(Path(data_dir) / "faq" / "curated.yaml")
-    return merge_entries(generate_entries(catalog), curated, edits)
+    entries = merge_entries(generate_entries(catalog), curated, edits.entries)
+    by_id = {e.id: e for e in entries}
+    for entry_id, text, removed in edits.paraphrases:
+        e = by_id.get(entry_id)
+        if e is None:
+            continue
+        if removed:
+            e.paraphrases = [t for t in e.paraphrases if t != text]
+        elif text not in e.paraphrases:
+            e.paraphrases.append(text)
+    for entry_id, retired in edits.retired.items():
+        if entry_id in by_id and retired:
+            by_id[entry_id].retired = True
+    return entries

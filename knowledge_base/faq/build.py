@@ -1,0 +1,366 @@
+"""Building the FAQ index: one ``rebuild`` used by the command line and the service.
+
+On disk (``settings.index_dir``)::
+
+    CURRENT                 name of the live build (replaced atomically)
+    builds/<stamp>/         meta.json        entries, wordings, lexicon, regions
+                            vectors.npy      one e5 vector per wording
+                            topics.npz       the topic classifier's weights
+                            pinyin.json      fuzzy syllables for typo/homophone correction
+                            calibration.json ranking weights and the answered gate
+
+A build reuses the vectors of unchanged wordings from the live build (content hash
+per text), so editing one entry re-embeds only its wordings; then it calibrates
+(``calibrate.py``) on the blind calibration set and switches ``CURRENT``.
+Querying is ``query.py``; nothing here runs at search time.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import shutil
+import tempfile
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from knowledge_base.faq.entries import TOPICS, FaqEntry, build_entries, name_variants
+
+FORMAT_VERSION = 3
+FAQ_DATA = "faq"  # data_dir / "faq": curated.yaml, aliases.yaml, out_of_scope.yaml
+
+
+# --------------------------------------------------------------------------- store
+
+
+def current_build(index_dir: Path) -> Path | None:
+    cur = Path(index_dir) / "CURRENT"
+    if not cur.exists():
+        return None
+    build = Path(index_dir) / "builds" / cur.read_text().strip()
+    return build if (build / "meta.json").exists() else None
+
+
+def atomic_write_text(path: Path, text: str) -> None:
+    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", dir=path.parent)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(text)
+        fh.flush()
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
+
+
+def _prune(index_dir: Path, keep: int) -> None:
+    builds = sorted(p for p in (index_dir / "builds").iterdir() if p.is_dir() and not p.name.startswith("."))
+    live = current_build(index_dir)
+    for p in builds[:-keep] if keep > 0 else []:
+        if live is not None and p.resolve() == live.resolve():
+            continue
+        shutil.rmtree(p, ignore_errors=True)
+    for p in (index_dir / "builds").glob(".tmp-*"):
+        if time.time() - p.stat().st_mtime > 3600:
+            shutil.rmtree(p, ignore_errors=True)
+
+
+def _text_key(embedder_name: str, text: str) -> str:
+    return hashlib.sha1(f"{embedder_name}\x00{text}".encode("utf-8")).hexdigest()[:20]
+
+
+# --------------------------------------------------------------------------- lexicon
+
+
+def _read_yaml(path: Path) -> dict:
+    return yaml.safe_load(path.read_text(encoding="utf-8")) or {} if path.exists() else {}
+
+
+def _short_province(name: str) -> str:
+    return re.sub(r"(回族自治区|壮族自治区|维吾尔自治区|自治区|省|市)$", "", name)
+
+
+def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
+    """What query understanding reads (stored in meta.json; no catalog at query time)."""
+    faq_dir = Path(data_dir) / FAQ_DATA
+    extra = _read_yaml(faq_dir / "aliases.yaml")
+    oos = _read_yaml(faq_dir / "out_of_scope.yaml")
+    item_words: dict[str, list[str]] = {}
+
+    def add(word: str, code: str) -> None:
+        word = word.strip().lower()
+        if len(word) >= 2 and code not in item_words.setdefault(word, []):
+            item_words[word].append(code)
+
+    for code, item in catalog.items.items():
+        for n in name_variants(item, catalog):
+            add(n, code)
+    for code, words in (extra.get("names") or {}).items():
+        if code not in catalog.items:
+            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r}")
+        for w in words:
+            add(str(w), code)
+    not_items = sorted({str(w).lower() for w in extra.get("not_items") or []})
+    for w in not_items:
+        item_words.pop(w, None)
+    hint_words: dict[str, list[str]] = {}
+    for code, words in (extra.get("hints") or {}).items():
+        if code not in catalog.items:
+            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in hints")
+        for w in words:
+            w = str(w).lower()
+            if w not in item_words:
+                hint_words.setdefault(w, []).append(code)
+    # places: region names and words, districts (catalog regions)
+    place_words: dict[str, list] = {}
+    region_province: dict[str, str] = {}
+    for code, reg in catalog.regions.items():
+        prov_key = getattr(reg, "province_key", None) or _short_province(reg.province)
+        region_province[code] = prov_key
+        words = {reg.name, _short_province(reg.name), getattr(reg, "short", "") or "", *getattr(reg, "words", [])}
+        for w in words:
+            if len(w) >= 2:
+                place_words.setdefault(w.lower(), [code, None])
+        for d in getattr(reg, "districts", []) or []:
+            for w in {d.name, *d.words}:
+                if len(w) >= 2:
+                    place_words.setdefault(w.lower(), [code, d.code])
+    # provincial items: the name says the province (食品生产加工小作坊登记(广东), 河南省…, 宁夏…)
+    prov_names = {}
+    for code, reg in catalog.regions.items():
+        prov_names.setdefault(_short_province(reg.province), region_province[code])
+        prov_names.setdefault(_short_province(reg.province)[:2], region_province[code])
+    item_provinces = {}
+    for code, item in catalog.items.items():
+        text = " ".join([item.name, *item.aliases])
+        provs = sorted({key for name, key in prov_names.items() if len(name) >= 2 and name in text})
+        if provs:
+            item_provinces[code] = provs
+    item_regions = {code: sorted(r for r, reg in catalog.regions.items() if any(ri.code == code for ri in reg.items))
+                    for code in catalog.items}
+    weak = sorted({str(w).lower() for w in extra.get("weak") or []})
+    general_terms: dict[str, list[str]] = {}
+    for e in entries:
+        for t in e.terms:
+            general_terms.setdefault(t.lower(), []).append(e.id)
+    return {
+        "general_terms": general_terms,
+        "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
+        "place_words": place_words, "region_province": region_province, "item_provinces": item_provinces,
+        "item_regions": item_regions, "terms": [str(t) for t in extra.get("terms") or []],
+        "refusal_intents": {k: [str(c).lower() for c in v] for k, v in (oos.get("intents") or {}).items()},
+        "refusal_subjects": [str(s).lower() for s in oos.get("subjects") or []],
+    }
+
+
+def region_facts(catalog) -> dict:
+    """Per region what answers need: names, window, offices, each item's local listing."""
+    out = {}
+    for code, reg in catalog.regions.items():
+        out[code] = {
+            "name": reg.name, "short": getattr(reg, "short", None) or _short_province(reg.name),
+            "window": getattr(reg, "window", None), "hotline": getattr(reg, "hotline", "12345"),
+            "county_offices": getattr(reg, "county_offices", {}) or {},
+            "districts": {d.code: {"name": d.name, "kind": d.kind} for d in getattr(reg, "districts", []) or []},
+            "items": {ri.code: {"local_name": ri.local_name, "department": ri.department, "note": ri.note,
+                                "promised_days": ri.promised_days, "level": getattr(ri, "level", None)}
+                      for ri in reg.items},
+        }
+    return out
+
+
+def item_facts(catalog) -> dict:
+    return {code: {"name": it.name, "short": name_variants(it, catalog)[1] if len(name_variants(it, catalog)) > 1
+                   and len(name_variants(it, catalog)[1]) < len(it.name) else it.name,
+                   "department": it.department, "department_key": it.department_key}
+            for code, it in catalog.items.items()}
+
+
+def correction_words(lex: dict) -> list[str]:
+    cues = _read_yaml(Path(__file__).parent / "templates" / "topic_cues.yaml")
+    words = set(lex["item_words"]) | set(lex["hint_words"]) | set(lex["place_words"]) | set(lex["terms"])
+    words |= set(lex.get("general_terms", {}))
+    words |= {str(c) for cs in cues.values() for c in cs}
+    return sorted(w for w in words if len(w) >= 2)
+
+
+def topic_examples(entries: list[FaqEntry], mask) -> list[tuple[str, str]]:
+    """Every indexed wording with names masked, labelled with its entry's topic, plus the
+    topic cue words (each a short example of its topic)."""
+    out = [(mask(t.lower()), e.topic) for e in entries for t in e.texts()]
+    cues = _read_yaml(Path(__file__).parent / "templates" / "topic_cues.yaml")
+    for topic, words in cues.items():
+        for w in words:
+            out.append((str(w), topic))
+            out.append((f"X{w}", topic))
+    return out
+
+
+# --------------------------------------------------------------------------- build
+
+
+@dataclass
+class BuildReport:
+    path: str
+    entries: int
+    generated: int
+    curated: int
+    overridden: int
+    texts: int
+    embedded: int
+    reused: int
+    changed_entries: int
+    seconds: float
+    calibration: dict | None = None
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+def _encode(embedder, texts: list[str], progress: bool, batch_size: int) -> np.ndarray:
+    if not progress:
+        return embedder.encode(texts, batch_size=batch_size)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(TextColumn("[bold]embedding FAQ wordings"), BarColumn(), MofNCompleteColumn(),
+                  TimeRemainingColumn(), transient=False) as bar:
+        task = bar.add_task("embed", total=len(texts))
+        return embedder.encode(texts, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
+
+
+def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, data_dir: Path,
+                progress: bool = False, keep: int = 3, batch_size: int = 64, calibrate: bool | str = True,
+                calibration_key: str | None = None):
+    """Write a new build next to the live one (reusing unchanged vectors), calibrate it,
+    then switch ``CURRENT``.  Returns (FaqIndex, BuildReport).
+
+    ``calibrate``: True fits weights and gate on the calibration set; "auto" keeps the live
+    build's calibration when it was fitted for the same embedder on the same set (a
+    maintainer's edit moves no threshold: ``calibration_key`` names the calibration set and
+    the catalog-made entries), else fits; False leaves the defaults."""
+    from knowledge_base.faq.pinyin import PinyinCorrector, build_tables
+    from knowledge_base.faq.query import FaqIndex
+    from knowledge_base.faq.topics import TopicClassifier
+    from knowledge_base.faq.understand import Understander
+
+    t0 = time.perf_counter()
+    index_dir = Path(index_dir)
+    (index_dir / "builds").mkdir(parents=True, exist_ok=True)
+    all_entries = list(entries)
+    active = [e for e in all_entries if e.active]
+    texts, text_entry = [], []
+    for i, e in enumerate(active):
+        for t in e.texts():
+            texts.append(t)
+            text_entry.append(i)
+
+    old_vecs: dict[str, np.ndarray] = {}
+    old_hashes: dict[str, str] = {}
+    prev_cal, prev_tables = None, None
+    prev = current_build(index_dir)
+    if prev is not None:
+        try:
+            meta = json.loads((prev / "meta.json").read_text(encoding="utf-8"))
+            if meta.get("embedder") == embedder.name and meta.get("format") == FORMAT_VERSION:
+                vecs = np.load(prev / "vectors.npy")
+                old_vecs = dict(zip(meta["text_keys"], vecs))
+                old_hashes = meta.get("entry_hashes", {})
+                if (prev / "calibration.json").exists():
+                    prev_cal = json.loads((prev / "calibration.json").read_text(encoding="utf-8"))
+            if meta.get("format") == FORMAT_VERSION and (prev / "pinyin.json").exists():
+                prev_tables = json.loads((prev / "pinyin.json").read_text(encoding="utf-8"))
+        except Exception:  # noqa: BLE001 - a broken previous build only costs re-embedding
+            old_vecs = {}
+    keys = [_text_key(embedder.name, t) for t in texts]
+    todo = [i for i, k in enumerate(keys) if k not in old_vecs]
+    dim = int(getattr(embedder, "dim", 384))
+    vectors = np.zeros((len(texts), dim), dtype=np.float32)
+    for i, k in enumerate(keys):
+        if k in old_vecs:
+            vectors[i] = old_vecs[k]
+    if todo:
+        vectors[todo] = _encode(embedder, [texts[i] for i in todo], progress, batch_size)
+    entry_hashes = {e.id: e.content_hash() for e in all_entries}
+    changed = sum(1 for e in active if old_hashes.get(e.id) != entry_hashes[e.id])
+
+    lex = lexicon(catalog, data_dir, active)
+    words = correction_words(lex)
+    words_key = hashlib.sha1("\n".join(words).encode("utf-8")).hexdigest()[:16]
+    if prev_tables is not None and prev_tables.get("key") == words_key:
+        tables = prev_tables
+    else:
+        tables = {**build_tables(words), "key": words_key}
+    understander = Understander(lex, PinyinCorrector(tables))
+    classifier = TopicClassifier.train(topic_examples(active, understander.mask), list(TOPICS))
+
+    meta = {
+        "format": FORMAT_VERSION, "embedder": embedder.name, "dim": dim,
+        "built_at": time.strftime("%Y-%m-%dT%H:%M:%S"),
+        "entries": [e.model_dump() for e in active],
+        "inactive": [{"id": e.id, "overridden_by": e.overridden_by} for e in all_entries if not e.active],
+        "entry_hashes": entry_hashes, "texts": texts, "text_keys": keys, "text_entry": text_entry,
+        "lexicon": lex, "regions": region_facts(catalog), "items": item_facts(catalog),
+    }
+    stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
+    tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir / "builds"))
+    try:
+        np.save(tmp / "vectors.npy", vectors)
+        (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
+        (tmp / "pinyin.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
+        classifier.save(tmp / "topics.npz")
+        index = FaqIndex.open(tmp, embedder)
+        cal_report = None
+        if calibrate == "auto" and calibration_key and prev_cal and prev_cal.get("key") == calibration_key:
+            cal = prev_cal
+        elif calibrate:
+            from knowledge_base.faq.calibrate import calibrate_index
+
+            cal = calibrate_index(index, data_dir)
+            if cal is not None:
+                cal["key"] = calibration_key
+        else:
+            cal = None
+        if cal is not None:
+            index.calibration = cal
+            (tmp / "calibration.json").write_text(json.dumps(cal, indent=2, ensure_ascii=False), encoding="utf-8")
+            cal_report = cal.get("report")
+        final = index_dir / "builds" / stamp
+        os.replace(tmp, final)
+        index.path = final
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    atomic_write_text(index_dir / "CURRENT", stamp + "\n")
+    _prune(index_dir, keep)
+    report = BuildReport(
+        path=str(final), entries=len(active),
+        generated=sum(1 for e in active if e.origin == "generated"),
+        curated=sum(1 for e in active if e.origin != "generated"),
+        overridden=sum(1 for e in all_entries if e.overridden_by),
+        texts=len(texts), embedded=len(todo), reused=len(texts) - len(todo), changed_entries=changed,
+        seconds=round(time.perf_counter() - t0, 2), calibration=cal_report,
+    )
+    return index, report
+
+
+def rebuild(settings, *, catalog=None, edits=None, embedder=None, progress: bool = False,
+            calibrate: bool | str = "auto"):
+    """The one rebuild: catalog + curated (+ maintainer edits) -> entries -> index ->
+    calibration.  Used by ``cli build-index`` and by the service."""
+    from knowledge_base.catalog.loader import load_catalog
+
+    if catalog is None:
+        catalog = load_catalog(settings.data_dir)
+    if embedder is None:
+        from knowledge_base.faq.embedders import make_embedder
+
+        embedder = make_embedder(settings)
+    from knowledge_base.faq.calibrate import calibration_set_key
+
+    entries = build_entries(catalog, settings.data_dir, edits)
+    base = hashlib.sha1("".join(e.content_hash() for e in build_entries(catalog, settings.data_dir)).encode())
+    key = f"{calibration_set_key()}:{base.hexdigest()[:16]}:{FORMAT_VERSION}"
+    return build_index(entries, embedder, settings.index_dir, catalog=catalog, data_dir=settings.data_dir,
+                       progress=progress, calibrate=calibrate, calibration_key=key)

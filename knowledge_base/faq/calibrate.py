@@ -1,0 +1,268 @@
+"""Calibration and evaluation on labelled question sets.
+
+Calibration reads ONLY the blind calibration set ``benchmarks/data/faq_blind_calib.yaml``
+(written by someone who never saw the entries, the way callers ask):
+``in_scope: [{q, item, topic, alt?}]``, ``out_of_scope: [{q, why}]``.  A hit is correct
+when its (item_code, topic) is (item, topic) or one of ``alt``.
+
+1. **Ranking weights** (alpha, tau, mu, gamma of ``query.py``) by grid search: most
+   in-scope questions with a correct first hit (ties: more correct in the top 3, then
+   the smaller weights).
+2. **The answered gate** (``query.Gate``): among thresholds that refuse at least
+   ``TARGET_REJECTION`` of the out-of-scope questions, the ones answering most in-scope
+   questions correctly (ties: more refused, then the stricter); each threshold is then
+   placed halfway to the next lower observed value (a margin for unseen wordings).
+The same for the ``dense`` and ``bm25`` baselines (one threshold each).
+
+The regression set ``data/faq/eval.yaml`` (entry ids) and the blind report set are
+read by ``evaluate`` only.
+"""
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import yaml
+
+from knowledge_base.settings import ROOT
+
+CALIBRATION_SET = ROOT / "benchmarks" / "data" / "faq_blind_calib.yaml"
+REGRESSION_SET = "faq/eval.yaml"  # under data_dir
+TARGET_REJECTION = 0.97
+# the thresholds alone (refusal cues aside) must refuse this share: cue lists never cover
+# every out-of-scope subject, so the gate may not lean on them
+ROBUST_REJECTION = 0.8
+TIERS = ("anchored", "activity", "free")
+GRID = {
+    "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
+    "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15),
+    "mu": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2),
+    "gamma": (0.0, 0.01, 0.02, 0.04),
+}
+COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+
+
+@dataclass
+class Labelled:
+    name: str
+    in_scope: list[tuple[str, frozenset]]  # (question, {(item_code, topic), ...})
+    out_of_scope: list[str]
+
+
+def load_blind(path: Path) -> Labelled:
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    ins = []
+    for r in raw.get("in_scope") or []:
+        good = {(r.get("item"), r["topic"])} | {(a[0], a[1]) for a in r.get("alt") or []}
+        ins.append((str(r["q"]), frozenset(good)))
+    oos = [str(r["q"] if isinstance(r, dict) else r) for r in raw.get("out_of_scope") or []]
+    return Labelled(Path(path).stem, ins, oos)
+
+
+def load_regression(path: Path, index, split: str = "test") -> Labelled:
+    """``data/faq/eval.yaml`` (labels are entry ids; mapped to (item, topic) of the live entries)."""
+    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    part = raw.get(split) or {}
+    by_id = {e.id: e for e in index.entries}
+    ins = []
+    for r in part.get("in_scope") or []:
+        good = set()
+        for eid in [r["id"], *(r.get("alt") or [])]:
+            e = by_id.get(index.resolve(eid))
+            if e is not None:
+                good.add((e.item_code, e.topic))
+        if good:
+            ins.append((str(r["q"]), frozenset(good)))
+    oos = [str(r["q"] if isinstance(r, dict) else r) for r in part.get("out_of_scope") or []]
+    return Labelled(f"eval.yaml:{split}", ins, oos)
+
+
+def _good_mask(index, goods: list[frozenset]) -> np.ndarray:
+    keys = [(e.item_code, e.topic) for e in index.entries]
+    return np.array([[k in g for k in keys] for g in goods], dtype=bool)
+
+
+def _stack(index, sigs, name: str) -> np.ndarray:
+    return np.stack([index.components(s)[name] for s in sigs]) if sigs else np.zeros((0, index.n_entries))
+
+
+def fit_weights(index, sigs: list, goods: list[frozenset]) -> tuple[dict, dict]:
+    comps = {n: _stack(index, sigs, n) for n in ("dense", "bm25", "topic", "item", "general", "fixed")}
+    good = _good_mask(index, goods)
+    rows = np.arange(len(sigs))
+    best = None
+    for a, t, m, g in itertools.product(GRID["alpha"], GRID["tau"], GRID["mu"], GRID["gamma"]):
+        s = comps["dense"] + a * comps["bm25"] + t * comps["topic"] + m * comps["item"] + g * comps["general"] \
+            + comps["fixed"]
+        top3 = np.argpartition(-s, 3, axis=1)[:, :3] if s.shape[1] > 3 else np.argsort(-s, axis=1)
+        h1 = int(good[rows, s.argmax(1)].sum())
+        h3 = int(good[rows[:, None], top3].any(1).sum())
+        key = (h1, h3, -(a + t + m + g))
+        if best is None or key > best[0]:
+            best = (key, {"alpha": a, "tau": t, "mu": m, "gamma": g})
+    (h1, h3, _), weights = best
+    n = max(1, len(sigs))
+    return weights, {"hit@1": h1 / n, "hit@3": h3 / n, "n": len(sigs)}
+
+
+def _rows(index, sigs: list, method: str, weights: dict | None, goods: list[frozenset] | None):
+    """Per question: (top entry, its score, dense, coverage, gate tier, refused, correct)."""
+    out = []
+    for j, sig in enumerate(sigs):
+        s = index.scores(sig, method, weights)
+        top = int(np.argmax(s))
+        e = index.entries[top]
+        from knowledge_base.faq.query import Gate
+
+        tier = Gate.tier(sig, e)
+        ok = goods is not None and (e.item_code, e.topic) in goods[j]
+        out.append((top, float(s[top]), float(sig.dense[top]), sig.coverage, tier, bool(sig.u.refusal), ok))
+    return out
+
+
+def _midpoint(value: float, observed: np.ndarray) -> float:
+    lower = observed[observed < value]
+    return float((value + lower.max()) / 2) if lower.size else float(value - 1e-4)
+
+
+def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos: list,
+             weights: dict | None, target: float = TARGET_REJECTION, robust: float = ROBUST_REJECTION
+             ) -> tuple[dict, dict]:
+    rin = _rows(index, sigs_in, method, weights, goods)
+    roo = _rows(index, sigs_oos, method, weights, None)
+    n_in, n_oo = max(1, len(rin)), max(1, len(roo))
+    if method in ("dense", "bm25"):
+        col = 2 if method == "dense" else 1
+        v_in = np.array([r[col] for r in rin])
+        ok = np.array([r[6] for r in rin])
+        v_oo = np.array([r[col] for r in roo])
+        best = None
+        for t in np.unique(np.concatenate([v_in, v_oo, [np.inf]])):
+            answered_ok = int(((v_in >= t) & ok).sum())
+            rej = float((v_oo < t).sum()) / n_oo
+            key = (rej >= target, answered_ok, rej, t)
+            if best is None or key > best[0]:
+                best = (key, t)
+        (_, answered_ok, rej, t), _ = best
+        t = _midpoint(t, np.concatenate([v_in, v_oo])) if np.isfinite(t) else 1e9
+        return {"score": t}, {"answered_correct": answered_ok / n_in, "rejection": rej}
+    # hybrid: one threshold per tier (named subject / activity only / neither) on the top hit's
+    # dense score, and a coverage floor for the last tier
+    tier_in = np.array([r[4] for r in rin]); tier_oo = np.array([r[4] for r in roo])
+    d_in = np.array([r[2] for r in rin]); d_oo = np.array([r[2] for r in roo])
+    c_in = np.array([r[3] for r in rin]); c_oo = np.array([r[3] for r in roo])
+    f_in = np.array([r[5] for r in rin], dtype=bool); f_oo = np.array([r[5] for r in roo], dtype=bool)
+    ok = np.array([r[6] for r in rin], dtype=bool)
+    best = None
+    for cov in COVERAGES:
+        per_tier = []
+        for tier in TIERS:
+            m_in = tier_in == tier
+            m_oo = tier_oo == tier
+            if tier == "free":
+                m_in = m_in & (c_in >= cov)
+                m_oo = m_oo & (c_oo >= cov)
+            cand = np.unique(np.concatenate([d_in[tier_in == tier], d_oo[tier_oo == tier], [np.inf]]))
+            ans_in = m_in[None, :] & (d_in[None, :] >= cand[:, None])
+            ans_oo = m_oo[None, :] & (d_oo[None, :] >= cand[:, None])
+            per_tier.append((cand, (ans_in & ok & ~f_in).sum(1), (ans_oo & ~f_oo).sum(1), ans_oo.sum(1)))
+        (ca, oka, fa, fra), (ch, okh, fh, frh), (cf, okf, ff, frf) = per_tier
+        total_ok = oka[:, None, None] + okh[None, :, None] + okf[None, None, :]
+        rej = 1.0 - (fa[:, None, None] + fh[None, :, None] + ff[None, None, :]) / n_oo
+        rej_raw = 1.0 - (fra[:, None, None] + frh[None, :, None] + frf[None, None, :]) / n_oo
+        meets = (rej >= target) & (rej_raw >= robust)
+        key = np.where(meets, total_ok * 1e6 + rej_raw * 1e3 + rej, -1.0)
+        i, j, k = np.unravel_index(np.argmax(key), key.shape)
+        cand = (bool(meets[i, j, k]), int(total_ok[i, j, k]), float(rej_raw[i, j, k]), float(rej[i, j, k]), cov)
+        if best is None or cand > best[0]:
+            best = (cand, float(ca[i]), float(ch[j]), float(cf[k]))
+    (_, total_ok, rej_raw, rej, cov), ta, th, tf = best
+    obs = np.concatenate([d_in, d_oo])
+    ta, th, tf = ((_midpoint(t, obs) if np.isfinite(t) else 1e9) for t in (ta, th, tf))
+    return ({"anchored": ta, "activity": th, "free": tf, "coverage": cov},
+            {"answered_correct": total_ok / n_in, "rejection": rej, "rejection_without_cues": rej_raw})
+
+
+def collect(index, labelled: Labelled, method: str = "hybrid"):
+    sigs_in = [index.signals(q, method=method) for q, _ in labelled.in_scope]
+    sigs_oos = [index.signals(q, method=method) for q in labelled.out_of_scope]
+    return sigs_in, [g for _, g in labelled.in_scope], sigs_oos
+
+
+def calibrate(index, labelled: Labelled, *, target: float = TARGET_REJECTION) -> dict:
+    """Fit the weights and the gates for every method on ``labelled``; return calibration.json's content."""
+    cal: dict = {"calibrated": True, "embedder": getattr(index.embedder, "name", None), "set": labelled.name,
+                 "target_rejection": target, "report": {}}
+    sigs_in, goods, sigs_oos = collect(index, labelled, "hybrid")
+    weights, rep = fit_weights(index, sigs_in, goods)
+    cal["weights"] = weights
+    cal["report"]["weights"] = rep
+    cal["hybrid"], cal["report"]["hybrid"] = fit_gate(index, "hybrid", sigs_in, goods, sigs_oos, weights, target)
+    cal["dense"], cal["report"]["dense"] = fit_gate(index, "dense", sigs_in, goods, sigs_oos, None, target)
+    b_in, b_goods, b_oos = collect(index, labelled, "bm25")
+    cal["bm25"], cal["report"]["bm25"] = fit_gate(index, "bm25", b_in, b_goods, b_oos, None, target)
+    return cal
+
+
+def calibration_set_key() -> str | None:
+    """What the calibration was fitted on (the set's content and the gate's rules)."""
+    if not CALIBRATION_SET.exists():
+        return None
+    import hashlib
+
+    h = hashlib.sha1(CALIBRATION_SET.read_bytes())
+    h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, TIERS)).encode())
+    return h.hexdigest()[:16]
+
+
+def calibrate_index(index, data_dir: Path | None = None) -> dict | None:
+    """Calibrate on the blind calibration set (when it exists)."""
+    if not CALIBRATION_SET.exists():
+        return None
+    cal = calibrate(index, load_blind(CALIBRATION_SET))
+    cal["set_key"] = calibration_set_key()
+    return cal
+
+
+def evaluate(index, labelled: Labelled, method: str = "hybrid", *, use_cache: bool = False) -> dict:
+    """hit@1, hit@3, answered-and-correct, out-of-scope rejection, topic accuracy, latency."""
+    h1 = h3 = ok = ans = topic_ok = 0
+    lat = []
+    misses = []
+    for q, good in labelled.in_scope:
+        t = time.perf_counter()
+        r = index.search(q, k=3, method=method, use_cache=use_cache)
+        lat.append((time.perf_counter() - t) * 1000)
+        keys = [(h.item_code, h.topic) for h in r.hits]
+        first = bool(keys) and keys[0] in good
+        h1 += first
+        h3 += any(k in good for k in keys[:3])
+        ans += r.answered
+        ok += bool(r.answered and first)
+        if r.understanding is not None and r.understanding.topic in {t for _, t in good}:
+            topic_ok += 1
+        if not (r.answered and first):
+            misses.append({"q": q, "want": sorted(map(str, good)), "got": keys[:1], "answered": r.answered,
+                           "reason": r.reason})
+    rej = 0
+    false_answers = []
+    for q in labelled.out_of_scope:
+        t = time.perf_counter()
+        r = index.search(q, k=3, method=method, use_cache=use_cache)
+        lat.append((time.perf_counter() - t) * 1000)
+        rej += not r.answered
+        if r.answered:
+            false_answers.append({"q": q, "got": r.hits[0].id, "reason": r.reason})
+    n, m = max(1, len(labelled.in_scope)), max(1, len(labelled.out_of_scope))
+    lat_sorted = sorted(lat) or [0.0]
+    return {
+        "set": labelled.name, "method": method, "n_in_scope": len(labelled.in_scope),
+        "n_oos": len(labelled.out_of_scope), "hit@1": h1 / n, "hit@3": h3 / n, "answered_correct": ok / n,
+        "answered_rate": ans / n, "oos_rejection": rej / m, "topic_accuracy": topic_ok / n,
+        "p50_ms": lat_sorted[len(lat_sorted) // 2],
+        "p95_ms": lat_sorted[min(len(lat_sorted) - 1, int(len(lat_sorted) * 0.95))],
+        "misses": misses, "false_answers": false_answers,
+    }

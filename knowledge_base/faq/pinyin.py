@@ -1,0 +1,175 @@
+"""Pinyin-aware correction of typos and homophones against the names the FAQ knows
+(消访 → 消防, 健康正 → 健康证, 营业执找 → 营业执照, 食平经营许可 → 食品经营许可).
+
+Built once per index (``build_tables``, needs ``pypinyin``); at query time only the
+stored tables are read (no pypinyin import, a few MB).
+
+A window of the question is replaced by a known word when
+- both have the same length and the same toneless, *fuzzy* syllables (z/zh, c/ch,
+  s/sh, n/l and -n/-ng are not told apart: callers type by ear and dialect); a
+  window's characters are read with their most common reading, the known word in
+  context (行 in 特行证 is xing);
+- they share all but one character (two for words of six or more);
+- the window is neither a known word nor a common Chinese word that sounds the same
+  (使用 is not 适用: jieba's dictionary, read at build time, lists the homophones
+  that are words of their own).
+Longer corrections win; corrections never overlap.
+"""
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+_INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
+
+
+def fuzzy(syllable: str) -> str:
+    s = re.sub(r"[^a-zü]", "", syllable.lower()).replace("ü", "v")
+    for long, short in _INITIALS:
+        if s.startswith(long):
+            s = short + s[len(long):]
+            break
+    if s.startswith("l"):
+        s = "n" + s[1:]
+    if s.endswith("ng") and len(s) > 2:
+        s = s[:-1]
+    return s
+
+
+def _is_cjk(ch: str) -> bool:
+    return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
+
+
+def build_tables(words) -> dict:
+    """``{"chars": {char: "syl"}, "words": {word: "syl syl ..."}, "common": [...]}`` (fuzzy
+    syllables): the most common reading of every character pypinyin knows; each word
+    read in context; the common words that sound like one of the words."""
+    from pypinyin import Style, lazy_pinyin
+    from pypinyin.pinyin_dict import pinyin_dict
+
+    import unicodedata
+
+    chars: dict[str, str] = {}
+    for cp, readings in pinyin_dict.items():
+        ch = chr(cp)
+        if not _is_cjk(ch):
+            continue
+        first = readings.split(",")[0]
+        f = fuzzy("".join(c for c in unicodedata.normalize("NFD", first) if not unicodedata.combining(c)))
+        if f:
+            chars[ch] = f
+    out_words: dict[str, str] = {}
+    for w in sorted(set(words)):
+        if len(w) < 2 or len(w) > 10 or not all(_is_cjk(c) for c in w):
+            continue
+        read = lazy_pinyin(w, style=Style.NORMAL, errors="ignore")
+        if len(read) != len(w):
+            continue
+        out_words[w] = " ".join(fuzzy(s) for s in read)
+    return {"chars": chars, "words": out_words, "common": _common_homophones(out_words, chars)}
+
+
+def _common_homophones(words: dict[str, str], chars: dict[str, str], min_freq: int = 3) -> list[str]:
+    """Words of jieba's dictionary (frequency ≥ ``min_freq``) that read like one of
+    ``words`` and differ from it: windows that must not be "corrected"."""
+    import jieba
+
+    keys = {(len(w), k) for w, k in words.items()}
+    by_len: dict[int, set[str]] = {}
+    for w in words:
+        by_len.setdefault(len(w), set()).update(w)
+    out = set()
+    dict_path = Path(jieba.get_dict_file().name) if hasattr(jieba, "get_dict_file") else None
+    path = dict_path or Path(jieba.__file__).parent / "dict.txt"
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) < 2:
+                continue
+            w, freq = parts[0], parts[1]
+            n = len(w)
+            if n not in by_len or w in words or not freq.isdigit() or int(freq) < min_freq:
+                continue
+            if not any(ch in by_len[n] for ch in w):
+                continue
+            read = [chars.get(ch) for ch in w]
+            if None in read:
+                continue
+            if (n, " ".join(read)) in keys:
+                out.add(w)
+    return sorted(out)
+
+
+@dataclass(frozen=True)
+class Correction:
+    start: int
+    typed: str
+    word: str
+
+
+class PinyinCorrector:
+    MAX_COMBOS = 32
+
+    def __init__(self, tables: dict):
+        self.chars: dict[str, tuple[str, ...]] = {c: tuple(s.split(",")) for c, s in tables.get("chars", {}).items()}
+        self.known = set(tables.get("words", {})) | set(tables.get("common", []))
+        self.by_key: dict[tuple[int, tuple[str, ...]], list[str]] = {}
+        for w, key in tables.get("words", {}).items():
+            self.by_key.setdefault((len(w), tuple(key.split())), []).append(w)
+        self.lengths = sorted({n for n, _ in self.by_key}, reverse=True)
+
+    def _keys(self, window: str):
+        options = [self.chars.get(ch) for ch in window]
+        if any(o is None for o in options):
+            return
+        for n, combo in enumerate(itertools.product(*options)):
+            if n >= self.MAX_COMBOS:
+                return
+            yield combo
+
+    @staticmethod
+    def _close(window: str, word: str) -> bool:
+        diff = sum(a != b for a, b in zip(window, word))
+        return 0 < diff <= max(1, len(word) // 3)
+
+    def find(self, text: str, protected: list[bool] | None = None) -> list[Correction]:
+        """``protected``: characters no correction may touch (places and names said right)."""
+        taken = list(protected) if protected is not None else [False] * len(text)
+        found: list[Correction] = []
+        for n in self.lengths:
+            for i in range(0, len(text) - n + 1):
+                window = text[i : i + n]
+                if any(taken[i : i + n]):
+                    continue
+                if window in self.known:  # a word as it is: nothing inside it is a typo
+                    for j in range(i, i + n):
+                        taken[j] = True
+                    continue
+                if not all(_is_cjk(c) for c in window):
+                    continue
+                best = None
+                for key in self._keys(window):
+                    for word in self.by_key.get((n, key), ()):
+                        if self._close(window, word):
+                            same = sum(a == b for a, b in zip(window, word))
+                            if best is None or same > best[0]:
+                                best = (same, word)
+                if best is not None:
+                    found.append(Correction(i, window, best[1]))
+                    for j in range(i, i + n):
+                        taken[j] = True
+        return sorted(found, key=lambda c: c.start)
+
+    def correct(self, text: str, protected: list[bool] | None = None) -> tuple[str, list[Correction]]:
+        fixes = self.find(text, protected)
+        if not fixes:
+            return text, []
+        out, last = [], 0
+        for c in fixes:
+            out.append(text[last : c.start])
+            out.append(c.word)
+            last = c.start + len(c.typed)
+        out.append(text[last:])
+        return "".join(out), fixes

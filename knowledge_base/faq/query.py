@@ -1,0 +1,436 @@
+"""Querying a built FAQ index (``build.py`` writes it; nothing here builds).
+
+One search:
+1. **understand** the question (``understand.py``): personal numbers out, typos and
+   homophones corrected, the permit(s) named, the place, the topic's probabilities,
+   refusal cues;
+2. **retrieve**: e5 cosine of the question with every indexed wording (FAISS inner
+   product; an entry scores its best wording) and BM25 over character n-grams;
+3. **rank** every entry by (``method="hybrid"``, the one served)::
+
+       score = dense + alpha·bm25/max(bm25) + tau·P(entry's topic | question)
+               + mu·evidence(entry's item named in the question)
+               + gamma·[general entry and no item named]
+               - 0.1·[provincial item of another province]
+
+   with the weights fitted on the blind calibration set (``calibrate.py``);
+   ``dense`` and ``bm25`` rank by that signal alone (the benchmark's baselines);
+4. **gate** ``answered`` (see ``Gate``; README "What decides answered");
+5. **compose** each hit's answer: the direct sentence first, regional when a region is
+   named or passed, then details, the region's note and the source; a short text.
+"""
+from __future__ import annotations
+
+import json
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Literal
+
+import numpy as np
+
+from knowledge_base.faq.answers import compose
+from knowledge_base.faq.entries import TOPIC_LABELS, TOPICS, FaqEntry
+from knowledge_base.faq.text import BM25, bigrams, lex_tokens
+from knowledge_base.faq.understand import Understander, Understanding
+
+Method = Literal["hybrid", "dense", "bm25"]
+PROVINCE_PENALTY = 0.1
+REGION_ONLY_PENALTY = 0.02
+
+DEFAULT_CALIBRATION = {
+    "weights": {"alpha": 0.03, "tau": 0.05, "mu": 0.08, "gamma": 0.02},
+    "hybrid": {"anchored": 0.9, "activity": 0.93, "free": 0.95, "coverage": 0.5},
+    "dense": {"score": 0.9},
+    "bm25": {"score": 8.0},
+    "calibrated": False,
+}
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass
+class Hit:
+    id: str
+    question: str
+    answer: str
+    item_code: str | None
+    topic: str
+    score: float
+    direct: str = ""
+    short: str = ""
+    dense: float = 0.0
+    lexical: float = 0.0
+    matched: str = ""  # the indexed wording closest to the question
+    sources: list[str] = field(default_factory=list)
+    origin: str = "generated"
+    inferred: bool = False
+    item_name: str | None = None
+
+    @property
+    def topic_label(self) -> str:
+        return TOPIC_LABELS.get(self.topic, self.topic)
+
+    def public(self) -> dict:
+        """The contract's hit (id, question, answer, item_code, topic, score) and additions."""
+        return {"id": self.id, "question": self.question, "answer": self.answer, "item_code": self.item_code,
+                "topic": self.topic, "score": round(float(self.score), 4), "direct": self.direct,
+                "short": self.short, "topic_label": self.topic_label, "item_name": self.item_name,
+                "sources": list(self.sources), "matched": self.matched, "origin": self.origin,
+                "inferred": self.inferred}
+
+
+@dataclass
+class Clarify:
+    items: list[str]
+    text: str
+
+    def public(self) -> dict:
+        return {"items": list(self.items), "text": self.text}
+
+
+@dataclass
+class SearchResult:
+    answered: bool
+    hits: list[Hit]
+    reason: str  # why answered / not answered (query log, maintainers)
+    method: str
+    features: dict = field(default_factory=dict)
+    understanding: Understanding | None = None
+    clarify: Clarify | None = None
+
+
+@dataclass
+class Signals:
+    """Everything a ranking reads for one question (computed once; calibration reuses it)."""
+
+    u: Understanding
+    dense: np.ndarray  # per entry: best wording's cosine
+    best_text: np.ndarray  # per entry: index of that wording (-1: outside the FAISS top-k)
+    lex: np.ndarray  # per entry: BM25
+    coverage: float  # share of the question's bigrams the base knows
+
+
+class _Lru:
+    def __init__(self, size: int):
+        self.size = size
+        self._data: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.size:
+                self._data.popitem(last=False)
+
+
+# --------------------------------------------------------------------------- the gate
+
+
+class Gate:
+    """What decides ``answered`` (thresholds fitted by ``calibrate.py`` on the blind
+    calibration set, stored in calibration.json):
+
+    1. a refusal cue (complaint, compensation, exam, job, emergency …, or another
+       government service when no permit is named) → not answered;
+    2. the question names the top hit's subject (*anchored*: its permit, or a term of a
+       general entry such as 证照分离) → answered when its best wording's cosine ≥ ``anchored``;
+    3. it names only an activity that points at the top hit's permit (药店, 网吧 …) →
+       answered when that cosine ≥ ``activity``;
+    4. otherwise → answered when that cosine ≥ ``free`` and ≥ ``coverage`` of the
+       question's character bigrams occur somewhere in the base.
+    ``dense``/``bm25`` baselines: their own score ≥ ``score``.
+    """
+
+    @staticmethod
+    def anchored(sig: Signals, entry: FaqEntry) -> bool:
+        """The question names the top hit's subject: its permit (not only an activity) or a
+        term of a general entry (证照分离, 健康证 …)."""
+        if entry.item_code:
+            return sig.u.named and sig.u.items.get(entry.item_code, 0.0) >= 0.25
+        return entry.id in sig.u.subjects
+
+    @staticmethod
+    def tier(sig: Signals, entry: FaqEntry) -> str:
+        if Gate.anchored(sig, entry):
+            return "anchored"
+        if entry.item_code and not sig.u.named and sig.u.items.get(entry.item_code, 0.0) > 0:
+            return "activity"
+        return "free"
+
+    @staticmethod
+    def decide(method: str, params: dict, sig: Signals, top: int, entry: FaqEntry, score: float,
+               threshold: float | None = None) -> tuple[bool, str]:
+        if method == "bm25":
+            t = params["score"] if threshold is None else threshold
+            return (score >= t, f"bm25 {score:.2f} {'≥' if score >= t else '<'} {t:.2f}")
+        d = float(sig.dense[top])
+        if method == "dense":
+            t = params["score"] if threshold is None else threshold
+            return (d >= t, f"dense {d:.3f} {'≥' if d >= t else '<'} {t:.3f}")
+        if sig.u.refusal:
+            return False, f"out of scope ({sig.u.refusal})"
+        tier = Gate.tier(sig, entry)
+        if tier != "free":
+            t = params.get(tier, params.get("free")) if threshold is None else threshold
+            label = "named subject" if tier == "anchored" else "activity named"
+            return (d >= t, f"{label}, dense {d:.3f} {'≥' if d >= t else '<'} {t:.3f}")
+        t = params["free"] if threshold is None else threshold
+        if d < t:
+            return False, f"dense {d:.3f} < {t:.3f}"
+        if sig.coverage < params["coverage"]:
+            return False, f"coverage {sig.coverage:.2f} < {params['coverage']:.2f}"
+        return True, f"dense {d:.3f} ≥ {t:.3f}, coverage {sig.coverage:.2f}"
+
+
+# --------------------------------------------------------------------------- index
+
+
+class FaqIndex:
+    def __init__(self, path: Path, meta: dict, entries: list[FaqEntry], vectors: np.ndarray, embedder,
+                 understander: Understander, calibration: dict | None):
+        import faiss
+
+        self.path = path
+        self.meta = meta
+        self.entries = entries
+        self.by_id = {e.id: i for i, e in enumerate(entries)}
+        self.texts: list[str] = meta["texts"]
+        self.text_entry = np.asarray(meta["text_entry"], dtype=np.int64)
+        self.vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        self.embedder = embedder
+        self.understander = understander
+        self.calibration = json.loads(json.dumps(calibration or DEFAULT_CALIBRATION))
+        faiss.omp_set_num_threads(1)  # one short query: OpenMP threads only spin (30 ms vs 1 ms on 2 cores)
+        self.faiss = faiss.IndexFlatIP(self.vectors.shape[1]) if len(self.vectors) else None
+        if self.faiss is not None:
+            self.faiss.add(self.vectors)
+        # wordings are stored entry by entry: entry i owns texts [starts[i], starts[i + 1])
+        self.starts = np.searchsorted(self.text_entry, np.arange(len(entries) + 1))
+        self.bm25 = BM25([[t for txt in e.texts() for t in lex_tokens(txt)] for e in entries])
+        known: set[str] = set()
+        for txt in self.texts:
+            known |= bigrams(txt)
+        for e in entries:
+            if e.origin != "generated":  # curated answers are written in callers' words
+                known |= bigrams(e.answer)
+        self.known_bigrams = known
+        self.entry_topic = np.array([TOPICS.index(e.topic) for e in entries], dtype=np.int64)
+        self.entry_item = [e.item_code for e in entries]
+        self.is_general = np.array([e.item_code is None for e in entries])
+        provs = meta["lexicon"].get("item_provinces", {})
+        self.entry_provinces = [set(provs.get(e.item_code or "", [])) for e in entries]
+        self.regions = meta.get("regions", {})
+        self.items = meta.get("items", {})
+        self._redirects = {e["id"]: e["overridden_by"] for e in meta.get("inactive", []) if e.get("overridden_by")}
+        self._dense_cache = _Lru(1024)
+
+    # ---- persistence
+
+    @classmethod
+    def open(cls, build: Path, embedder) -> "FaqIndex":
+        """Open one build directory (``embedder=None``: lexical only, no vectors)."""
+        from knowledge_base.faq.build import FORMAT_VERSION
+        from knowledge_base.faq.pinyin import PinyinCorrector
+        from knowledge_base.faq.topics import TopicClassifier
+
+        build = Path(build)
+        meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
+        if meta.get("format") != FORMAT_VERSION:
+            raise FileNotFoundError(f"FAQ index {build} has an old format; rebuild it")
+        if embedder is not None and meta.get("embedder") != embedder.name:
+            raise FileNotFoundError(f"FAQ index {build} was built with {meta.get('embedder')}, not {embedder.name}")
+        entries = [FaqEntry.model_validate(e) for e in meta["entries"]]
+        vectors = (np.load(build / "vectors.npy") if embedder is not None
+                   else np.zeros((0, int(meta.get("dim", 384))), dtype=np.float32))
+        tables = json.loads((build / "pinyin.json").read_text(encoding="utf-8"))
+        understander = Understander(meta["lexicon"], PinyinCorrector(tables), TopicClassifier.load(build / "topics.npz"))
+        cal_path = build / "calibration.json"
+        cal = json.loads(cal_path.read_text(encoding="utf-8")) if cal_path.exists() else None
+        return cls(build, meta, entries, vectors, embedder, understander, cal)
+
+    @classmethod
+    def load(cls, index_dir: Path, embedder) -> "FaqIndex":
+        from knowledge_base.faq.build import current_build
+
+        build = current_build(index_dir)
+        if build is None:
+            raise FileNotFoundError(f"no FAQ index built in {index_dir}")
+        return cls.open(build, embedder)
+
+    def save_calibration(self, calibration: dict) -> None:
+        from knowledge_base.faq.build import atomic_write_text
+
+        self.calibration = calibration
+        if self.path is not None:
+            atomic_write_text(Path(self.path) / "calibration.json", json.dumps(calibration, indent=2, ensure_ascii=False))
+
+    @property
+    def n_entries(self) -> int:
+        return len(self.entries)
+
+    def resolve(self, entry_id: str) -> str:
+        """The live id answering for ``entry_id`` (follows curated overrides)."""
+        seen = set()
+        while entry_id in self._redirects and entry_id not in seen:
+            seen.add(entry_id)
+            entry_id = self._redirects[entry_id]
+        return entry_id
+
+    # ---- signals
+
+    def _dense(self, text: str, use_cache: bool, exact_items=()) -> tuple[np.ndarray, np.ndarray]:
+        """Per entry the best wording's cosine: FAISS top-k wordings (entries outside get the
+        k-th score, a lower bound), exact for the entries of the items named in the question."""
+        hit = self._dense_cache.get(text) if use_cache else None
+        if hit is None:
+            n_e = len(self.entries)
+            dense = np.zeros(n_e, dtype=np.float32)
+            best = np.full(n_e, -1, dtype=np.int64)
+            qv = None
+            if self.faiss is not None and self.embedder is not None:
+                qv = np.asarray(self.embedder.encode_query(text), dtype=np.float32)
+                k = min(256, len(self.vectors))
+                sims, ids = self.faiss.search(qv.reshape(1, -1), k)
+                sims, ids = sims[0], ids[0]
+                dense[:] = sims[-1]
+                ents = self.text_entry[ids]
+                _, first = np.unique(ents, return_index=True)  # first occurrence = each entry's best
+                dense[ents[first]] = sims[first]
+                best[ents[first]] = ids[first]
+            hit = (dense, best, qv)
+            if use_cache:
+                self._dense_cache.put(text, hit)
+        dense, best, qv = hit
+        if qv is not None and exact_items:
+            todo = [i for i, c in enumerate(self.entry_item) if c in exact_items and best[i] < 0]
+            if todo:
+                dense, best = dense.copy(), best.copy()
+                for i in todo:
+                    a, b = int(self.starts[i]), int(self.starts[i + 1])
+                    sims = self.vectors[a:b] @ qv
+                    j = int(np.argmax(sims))
+                    dense[i], best[i] = float(sims[j]), a + j
+        return dense, best
+
+    def signals(self, q: str, region: str | None = None, *, method: Method = "hybrid",
+                use_cache: bool = True) -> Signals:
+        u = self.understander(q, region)
+        text = (u.retrieval or u.question) if method == "hybrid" else u.cleaned
+        lex = self.bm25.scores(lex_tokens(text))
+        if method == "bm25" or self.embedder is None:
+            dense, best = np.zeros(len(self.entries), dtype=np.float32), np.full(len(self.entries), -1)
+        else:
+            dense, best = self._dense(text, use_cache, exact_items=set(u.items))
+        grams = bigrams(text)
+        coverage = len(grams & self.known_bigrams) / len(grams) if grams else 0.0
+        return Signals(u, dense, best, lex, coverage)
+
+    # ---- ranking
+
+    def components(self, sig: Signals) -> dict[str, np.ndarray]:
+        """The hybrid score's parts per entry (calibration fits their weights)."""
+        top = float(sig.lex.max()) if sig.lex.size else 0.0
+        n = len(self.entries)
+        topic_p = np.array([sig.u.topics.get(t, 0.0) for t in TOPICS], dtype=np.float32)[self.entry_topic] \
+            if sig.u.topics else np.zeros(n, dtype=np.float32)
+        items, subjects = sig.u.items, sig.u.subjects
+        item_ev = np.array([items.get(c, 0.0) if c else subjects.get(e.id, 0.0)
+                            for c, e in zip(self.entry_item, self.entries)], dtype=np.float32)
+        general = (self.is_general & (not items)).astype(np.float32)
+        fixed = np.zeros(n, dtype=np.float32)
+        region = sig.u.region
+        if region:
+            prov = (self.understander.region_province or {}).get(region)
+            for i, e in enumerate(self.entries):
+                if e.region and e.region != region:
+                    fixed[i] = -1e3
+                elif prov and self.entry_provinces[i] and prov not in self.entry_provinces[i]:
+                    fixed[i] -= PROVINCE_PENALTY
+        else:
+            for i, e in enumerate(self.entries):
+                if e.region:
+                    fixed[i] -= REGION_ONLY_PENALTY
+        return {"dense": sig.dense, "bm25": sig.lex / top if top > 0 else np.zeros(n, dtype=np.float32),
+                "topic": topic_p, "item": item_ev, "general": general, "fixed": fixed}
+
+    def scores(self, sig: Signals, method: Method, weights: dict | None = None) -> np.ndarray:
+        if method == "bm25":
+            return sig.lex.copy()
+        if method == "dense":
+            return sig.dense.copy()
+        w = weights or self.calibration.get("weights") or DEFAULT_CALIBRATION["weights"]
+        c = self.components(sig)
+        return (c["dense"] + w["alpha"] * c["bm25"] + w["tau"] * c["topic"] + w["mu"] * c["item"]
+                + w["gamma"] * c["general"] + c["fixed"])
+
+    # ---- search
+
+    def _hit(self, i: int, score: float, sig: Signals) -> Hit:
+        e = self.entries[i]
+        answer, direct, short = compose(e.model_dump(), regions=self.regions, items=self.items,
+                                        region=sig.u.region, district=sig.u.district)
+        bt = int(sig.best_text[i])
+        item = self.items.get(e.item_code or "")
+        return Hit(id=e.id, question=e.question, answer=answer, item_code=e.item_code, topic=e.topic,
+                   score=float(score), direct=direct, short=short, dense=float(sig.dense[i]),
+                   lexical=float(sig.lex[i]), matched=self.texts[bt] if bt >= 0 else "", sources=list(e.sources),
+                   origin=e.origin, inferred=e.inferred, item_name=item["name"] if item else None)
+
+    def _clarify(self, sig: Signals, order: list[int], score: np.ndarray) -> tuple[Clarify | None, list[int]]:
+        """Items one name fits equally (小作坊登记证 with no place named): the two most likely
+        are shown first, in order of how many regions list them, and the caller is asked which."""
+        amb = sig.u.ambiguous
+        if len(amb) < 2 or not order or self.entry_item[order[0]] not in amb:
+            return None, order
+        topic = self.entries[order[0]].topic
+        picks = []
+        for code in amb:  # sorted by the share of regions listing the item
+            idx = [i for i, c in enumerate(self.entry_item) if c == code]
+            if not idx:
+                continue
+            same = [i for i in idx if self.entries[i].topic == topic]
+            picks.append(max(same or idx, key=lambda i: score[i]))
+            if len(picks) == 2:
+                break
+        if len(picks) < 2:
+            return None, order
+        items = [self.entry_item[i] for i in picks]
+        text = f"您问的是「{self._label(items[0])}」还是「{self._label(items[1])}」？"
+        return Clarify(items, text), [*picks, *[i for i in order if i not in picks]]
+
+    def _label(self, code: str) -> str:
+        return (self.items.get(code) or {}).get("name", code)
+
+    def search(self, q: str, k: int = 5, *, method: Method = "hybrid", region: str | None = None,
+               threshold: float | None = None, use_cache: bool = True) -> SearchResult:
+        if not (q or "").strip() or not self.entries:
+            return SearchResult(False, [], "empty", method)
+        sig = self.signals(q, region, method=method, use_cache=use_cache)
+        if not sig.u.question:
+            return SearchResult(False, [], "empty", method, understanding=sig.u)
+        score = self.scores(sig, method)
+        k = max(1, min(int(k), len(self.entries)))
+        order = [int(i) for i in np.argsort(-score, kind="stable")[:k]]
+        clarify = None
+        if method == "hybrid":
+            clarify, order = self._clarify(sig, order, score)
+            order = order[:k]
+        top = order[0]
+        params = self.calibration.get(method) or DEFAULT_CALIBRATION[method]
+        answered, reason = Gate.decide(method, params, sig, top, self.entries[top], float(score[top]), threshold)
+        hits = [self._hit(i, score[i], sig) for i in order]
+        feats = {"score": float(score[top]), "dense": float(sig.dense[top]), "lexical": float(sig.lex[top]),
+                 "coverage": sig.coverage, "topic_p": sig.u.topics.get(self.entries[top].topic, 0.0) if sig.u.topics else 0.0,
+                 "item_evidence": sig.u.items.get(self.entries[top].item_code or "", 0.0)}
+        return SearchResult(answered, hits, reason, method, feats, sig.u, clarify)

@@ -1,0 +1,132 @@
+"""The topic classifier: which contract topic (scope, materials, fee …) a question
+asks about, whatever the permit.
+
+Trained at index build on every indexed wording (the entry's topic is the label)
+plus the cue words of ``templates/topic_cues.yaml``, with the names of permits and
+places masked (``X`` / ``Y``) so that it learns how a topic is asked, not which
+permit.  Features: character 1–3-grams (sublinear tf-idf, L2); model: multinomial
+logistic regression (scikit-learn at build time only).  The weights are stored with
+the index and applied at query time with numpy: no scikit-learn import when
+searching.  Its accuracy on the calibration set is printed by the benchmark.
+"""
+from __future__ import annotations
+
+import json
+import math
+from collections import Counter
+from pathlib import Path
+
+import numpy as np
+
+from knowledge_base.faq.text import compact
+
+NGRAMS = (1, 2, 3)
+
+
+def features(masked: str) -> Counter:
+    """Character n-gram counts of a masked question (punctuation and spaces dropped)."""
+    s = compact(masked)
+    out: Counter = Counter()
+    for n in NGRAMS:
+        for i in range(len(s) - n + 1):
+            out[s[i : i + n]] += 1
+    return out
+
+
+class TopicClassifier:
+    def __init__(self, topics: list[str], vocab: dict[str, int], idf: np.ndarray, coef: np.ndarray,
+                 intercept: np.ndarray):
+        self.topics = list(topics)
+        self.vocab = vocab
+        self.idf = idf.astype(np.float32)
+        self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)  # (n_features, n_topics)
+        self.intercept = intercept.astype(np.float32)
+
+    # ---- query time
+
+    def _vector(self, masked: str) -> tuple[np.ndarray, np.ndarray]:
+        counts = features(masked)
+        cols, vals = [], []
+        for g, c in counts.items():
+            j = self.vocab.get(g)
+            if j is not None:
+                cols.append(j)
+                vals.append((1.0 + math.log(c)) * float(self.idf[j]))
+        if not cols:
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        v = np.asarray(vals, dtype=np.float32)
+        return np.asarray(cols, dtype=np.int64), v / float(np.linalg.norm(v))
+
+    def proba(self, masked: str) -> dict[str, float]:
+        cols, vals = self._vector(masked)
+        logits = self.intercept + (vals @ self.coef[cols] if len(cols) else 0.0)
+        logits = logits - logits.max()
+        p = np.exp(logits)
+        p /= p.sum()
+        return {t: float(x) for t, x in zip(self.topics, p)}
+
+    # ---- persistence
+
+    def save(self, path: Path) -> None:
+        np.savez_compressed(path, idf=self.idf, coef=self.coef.T, intercept=self.intercept,
+                            meta=np.frombuffer(json.dumps({"topics": self.topics, "vocab": self.vocab},
+                                                          ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
+
+    @classmethod
+    def load(cls, path: Path) -> "TopicClassifier":
+        z = np.load(path)
+        meta = json.loads(bytes(z["meta"]).decode("utf-8"))
+        return cls(meta["topics"], meta["vocab"], z["idf"], z["coef"], z["intercept"])
+
+    # ---- build time
+
+    @classmethod
+    def train(cls, examples: list[tuple[str, str]], topics: list[str], *, c: float = 4.0,
+              min_df: int = 1) -> "TopicClassifier":
+        """``examples``: (masked text, topic).  Balanced class weights: generated wordings
+        outnumber the few ``general`` ones."""
+        from sklearn.linear_model import LogisticRegression
+        from scipy.sparse import csr_matrix
+
+        counts: Counter = Counter(examples)  # masked wordings repeat across permits: train once, weighted
+        examples = list(counts)
+        weights = np.array([counts[e] for e in examples], dtype=np.float64)
+        weights = 1.0 + np.log(weights)
+        feats = [features(t) for t, _ in examples]
+        df: Counter = Counter()
+        for f in feats:
+            df.update(f.keys())
+        grams = sorted(g for g, n in df.items() if n >= min_df)
+        vocab = {g: i for i, g in enumerate(grams)}
+        n_docs = len(feats)
+        idf = np.array([math.log((1 + n_docs) / (1 + df[g])) + 1.0 for g in grams], dtype=np.float32)
+        rows, cols, vals = [], [], []
+        for r, f in enumerate(feats):
+            items = [(vocab[g], (1.0 + math.log(n)) * idf[vocab[g]]) for g, n in f.items() if g in vocab]
+            norm = math.sqrt(sum(v * v for _, v in items)) or 1.0
+            for j, v in items:
+                rows.append(r)
+                cols.append(j)
+                vals.append(v / norm)
+        x = csr_matrix((vals, (rows, cols)), shape=(n_docs, len(grams)), dtype=np.float32)
+        labels = [topics.index(t) for _, t in examples]
+        present = sorted(set(labels))
+        from threadpoolctl import threadpool_limits
+
+        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        with threadpool_limits(1):  # a small problem: BLAS threads only contend on 2 cores
+            model.fit(x, labels, sample_weight=weights)
+        coef = np.zeros((len(topics), len(grams)), dtype=np.float32)
+        intercept = np.full(len(topics), -30.0, dtype=np.float32)  # a topic with no example is never chosen
+        if len(present) == 1:
+            intercept[present[0]] = 0.0
+        else:
+            for k, cls_ in enumerate(model.classes_):
+                row = k if len(present) > 2 else None
+                if row is None:  # binary: sklearn keeps one row for the second class
+                    coef[cls_] = model.coef_[0] if k == 1 else -model.coef_[0]
+                    intercept[cls_] = model.intercept_[0] if k == 1 else -model.intercept_[0]
+                else:
+                    coef[cls_] = model.coef_[k]
+                    intercept[cls_] = model.intercept_[k]
+        return cls(topics, vocab, idf, coef, intercept)

@@ -1,0 +1,231 @@
+"""Query understanding before retrieval: which permit, which topic, which place.
+
+- **Items**: a lexicon built from the catalog (each item's name, short name, aliases,
+  the regions' local names) plus what callers call things (``data/faq/aliases.yaml``:
+  烟证, 卫生证, 执照 …).  Longest matches, no overlaps.  A name that fits several
+  items (小作坊登记证: 广东, 河南, 宁夏) gives each an equal share; a place in the
+  question or the ``region`` parameter keeps only the items of that province.
+  Activity words (药店, 网吧 …) point at an item weakly and only when no name is said.
+- **Typos and homophones** are corrected first against the same names and the domain
+  terms (``pinyin.py``).
+- **Places**: the regions' names, place words and districts from the catalog.
+- **Topic**: ``topics.py`` on the question with names and places masked.
+- **Refusal cues** (``data/faq/out_of_scope.yaml``): what the caller wants is not a
+  permit (a complaint, compensation, an exam, a job, an emergency) or is another
+  government service (护照, 社保卡 …) when no permit is named.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from knowledge_base.faq.pinyin import Correction, PinyinCorrector
+from knowledge_base.faq.text import clean_question
+
+
+@dataclass
+class Understanding:
+    question: str  # as retrieval reads it: personal numbers out, cleaned, corrected
+    cleaned: str  # before correction
+    corrections: list[Correction] = field(default_factory=list)
+    items: dict[str, float] = field(default_factory=dict)  # item code -> evidence (1.0: named alone)
+    subjects: dict[str, float] = field(default_factory=dict)  # general entry id -> 1.0 (its term is said)
+    named: bool = False  # a permit's name was said (not only an activity)
+    ambiguous: list[str] = field(default_factory=list)  # items one name fits equally (clarify)
+    item_words: list[str] = field(default_factory=list)
+    region: str | None = None
+    district: str | None = None
+    region_from_text: bool = False
+    topics: dict[str, float] = field(default_factory=dict)
+    refusal: str | None = None  # out-of-scope category and the cue, e.g. "complaint:投诉"
+    masked: str = ""
+    retrieval: str = ""  # the question without place words (the place is handled apart)
+
+    @property
+    def topic(self) -> str | None:
+        return max(self.topics, key=self.topics.get) if self.topics else None
+
+    def summary(self) -> dict:
+        return {
+            "question": self.question,
+            "corrections": [{"typed": c.typed, "read_as": c.word} for c in self.corrections],
+            "items": {k: round(v, 3) for k, v in sorted(self.items.items(), key=lambda kv: -kv[1])},
+            "named": self.named,
+            "subjects": sorted(self.subjects),
+            "region": self.region,
+            "district": self.district,
+            "topic": self.topic,
+            "topic_p": round(self.topics.get(self.topic, 0.0), 3) if self.topic else None,
+            "refusal": self.refusal,
+        }
+
+
+class WordIndex:
+    """Words looked up by their first character, so that matching a short question against
+    thousands of names only tries the few words that can start in it."""
+
+    def __init__(self, words):
+        self.by_first: dict[str, list[str]] = {}
+        for w in sorted(set(words), key=len, reverse=True):
+            if w:
+                self.by_first.setdefault(w[0], []).append(w)
+
+    def candidates(self, text: str) -> list[str]:
+        out: list[str] = []
+        for ch in set(text):
+            out.extend(w for w in self.by_first.get(ch, ()) if w in text)
+        return sorted(out, key=len, reverse=True)
+
+
+def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, str]]:
+    """Longest-first matches of ``words`` not overlapping ``taken`` (which they then take)."""
+    found = []
+    for w in words.candidates(text):
+        start = text.find(w)
+        while start >= 0:
+            end = start + len(w)
+            if not any(taken[start:end]):
+                for i in range(start, end):
+                    taken[i] = True
+                found.append((start, w))
+            start = text.find(w, end)
+    return sorted(found)
+
+
+class Understander:
+    """Built from the lexicon stored with the index (``build.lexicon``)."""
+
+    def __init__(self, lexicon: dict, corrector: PinyinCorrector | None, classifier=None):
+        self.item_words: dict[str, list[str]] = lexicon.get("item_words", {})
+        self.weak: set[str] = set(lexicon.get("weak", []))
+        self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
+        self.not_items: set[str] = set(lexicon.get("not_items", []))
+        self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
+        self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
+        self.item_provinces: dict[str, list[str]] = lexicon.get("item_provinces", {})
+        self.region_province: dict[str, str] = lexicon.get("region_province", {})
+        self.item_regions: dict[str, list[str]] = lexicon.get("item_regions", {})
+        self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
+        self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
+        # names, activity hints and subject terms compete for the longest match (刻章店 is an
+        # activity, not 刻章 + 店); places are matched first and are never names
+        self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
+        self._places = WordIndex(self.place_words)
+        self.corrector = corrector
+        self.classifier = classifier
+
+    # ---- pieces (also used at build time to mask the training wordings)
+
+    def mask(self, text: str) -> str:
+        """Names and activities as ``X``, places as ``Y`` (what the topic classifier reads)."""
+        taken = [False] * len(text)
+        spans = [(s, w, "Y") for s, w in _matches(text, self._places, taken)]
+        spans += [(s, w, "X") for s, w in _matches(text, self._words, taken)]
+        out, last = [], 0
+        for s, w, sym in sorted(spans):
+            out.append(text[last:s])
+            out.append(sym)
+            last = s + len(w)
+        out.append(text[last:])
+        return "".join(out)
+
+    def strip_places(self, text: str) -> str:
+        taken = [False] * len(text)
+        hits = _matches(text, self._places, taken)
+        if not hits:
+            return text
+        out, last = [], 0
+        for s, w in hits:
+            out.append(text[last:s])
+            last = s + len(w)
+        out.append(text[last:])
+        stripped = "".join(out).strip(" ，,。")
+        return stripped or text
+
+    def _place(self, text: str, region: str | None) -> tuple[str | None, str | None, bool]:
+        taken = [False] * len(text)
+        hits = _matches(text, self._places, taken)
+        if region:
+            district = next((self.place_words[w][1] for _, w in hits
+                             if self.place_words[w][0] == region and self.place_words[w][1]), None)
+            return region, district, False
+        if not hits:
+            return None, None, False
+        reg, district = self.place_words[hits[0][1]]
+        district = district or next((self.place_words[w][1] for _, w in hits
+                                     if self.place_words[w][0] == reg and self.place_words[w][1]), None)
+        return reg, district, True
+
+    def _available(self, code: str, region: str | None) -> bool:
+        """False for a provincial item when the question is about another province."""
+        provs = self.item_provinces.get(code)
+        if not region or not provs:
+            return True
+        return self.region_province.get(region) in provs
+
+    def _prior(self, code: str) -> float:
+        """Share of the regions that list the item (breaks ties between provincial variants)."""
+        n = len(self.region_province) or 1
+        return len(self.item_regions.get(code, [])) / n
+
+    def __call__(self, question: str, region: str | None = None) -> Understanding:
+        cleaned = clean_question(question)
+        fixes: list[Correction] = []
+        text = cleaned
+        if self.corrector is not None:
+            protected = [False] * len(cleaned)  # places and names said right are never "corrected"
+            _matches(cleaned, self._places, protected)
+            _matches(cleaned, self._words, protected)
+            text, fixes = self.corrector.correct(cleaned, protected)
+        u = Understanding(question=text, cleaned=cleaned, corrections=fixes)
+        u.region, u.district, u.region_from_text = self._place(text, region)
+        taken = [False] * len(text)
+        _matches(text, self._places, taken)  # places are not names
+        found = _matches(text, self._words, taken)
+        evidence: dict[str, float] = {}
+        for _, w in found:
+            if w in self.general_terms:
+                for eid in self.general_terms[w]:
+                    u.subjects[eid] = 1.0
+            if w not in self.item_words:
+                continue
+            codes = [c for c in self.item_words[w] if self._available(c, u.region)] or self.item_words[w]
+            if w in self.weak:
+                weights = {c: 0.5 / len(codes) for c in codes}
+            elif len(codes) > 1:
+                # variants one name fits equally (no place to decide): all named, shown together;
+                # the share of regions listing each only orders them
+                weights = {c: 0.98 + 0.02 * self._prior(c) for c in codes}
+                if not u.ambiguous:
+                    u.ambiguous = sorted(codes, key=self._prior, reverse=True)
+            else:
+                weights = {codes[0]: 1.0}
+            for c, wt in weights.items():
+                evidence[c] = max(evidence.get(c, 0.0), wt)
+            u.item_words.append(w)
+        u.named = bool(evidence)
+        if not evidence:  # activities point at an item only when no permit is named
+            for _, w in found:
+                if w not in self.hint_words:
+                    continue
+                codes = [c for c in self.hint_words[w] if self._available(c, u.region)] or self.hint_words[w]
+                for c in codes:
+                    evidence[c] = max(evidence.get(c, 0.0), 0.5 / len(codes))
+                u.item_words.append(w)
+        u.items = evidence
+        u.refusal = self.refusal(text, named=u.named)
+        u.masked = self.mask(text)
+        u.retrieval = self.strip_places(text)
+        if self.classifier is not None:
+            u.topics = self.classifier.proba(u.masked)
+        return u
+
+    def refusal(self, text: str, *, named: bool) -> str | None:
+        for category, cues in self.intents.items():
+            for cue in cues:
+                if cue in text:
+                    return f"{category}:{cue}"
+        if not named:
+            for s in self.subjects:
+                if s in text:
+                    return f"other_service:{s}"
+        return None
