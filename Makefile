@@ -8,7 +8,7 @@ export TRANSFORMERS_OFFLINE := 1
 RASA := .venv-rasa/bin/rasa
 export TF_CPP_MIN_LOG_LEVEL := 2
 
-.PHONY: help run test setup check unit bench clean bot-validate bot-stories migrate reduction
+.PHONY: help run test setup check unit bench clean bot-validate bot-stories migrate reduction balanced bench-load
 
 help: ## list targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-13s %s\n", $$1, $$2}'
@@ -45,6 +45,14 @@ bench: ## benchmarks: describe latency, FAQ retrieval, bot NLU and turn latency,
 	$(PY) benchmarks/bench_faq.py
 	$(PY) benchmarks/bench_bot.py
 	$(PY) benchmarks/bench_office.py
+
+balanced: ## nginx + 2 API + 2 Rasa + 2 action servers + PostgreSQL + Redis on loopback (deploy/README.md)
+	deploy/balanced.sh
+
+bench-load: ## load: applicants, hotline agents, a maintainer's rebuild; single vs balanced at 10 and 50 users (~20 min)
+	scripts/prepare.sh
+	scripts/setup_system.sh
+	$(PY) benchmarks/bench_load.py
 
 migrate: ## upgrade the database schema in place (alembic; make run does it too)
 	scripts/setup_app.sh

@@ -8,7 +8,7 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from api.middleware.limits import INTERNAL, Limiter, client_address
+from api.middleware.limits import INTERNAL, Limiter, Trusted, client_address
 
 
 def install(app: FastAPI, settings) -> None:
@@ -18,7 +18,7 @@ def install(app: FastAPI, settings) -> None:
 
     logs.configure("api", fmt=settings.log_format)
     app.add_middleware(HardeningMiddleware, settings=settings, fastapi_app=app)
-    trusted = frozenset(settings.trusted_proxy_list)
+    trusted = Trusted(settings.trusted_proxy_list)
 
     if settings.metrics_enabled:
         @app.get("/metrics", include_in_schema=False)

@@ -27,7 +27,7 @@ import time
 
 from api.exceptions import _body
 from api.middleware import metrics
-from api.middleware.limits import INTERNAL, Limiter, Rule, client_address
+from api.middleware.limits import INTERNAL, Limiter, Rule, Trusted, client_address
 from knowledge_base.logs import REQUEST_ID_HEADER, clean_request_id, new_request_id, request_id_var
 
 log = logging.getLogger("daoban.access")
@@ -57,7 +57,7 @@ class HardeningMiddleware:
         self.app = app
         self.settings = settings
         self.fastapi_app = fastapi_app  # routes (for Allow), state (limiter)
-        self.trusted = frozenset(settings.trusted_proxy_list)
+        self.trusted = Trusted(settings.trusted_proxy_list)
         self.rate_rules = {
             ("POST", "/api/v1/intake/describe"): Rule("describe", settings.rate_describe_per_minute, 60),
             ("GET", "/api/v1/faq/search"): Rule("faq", settings.rate_faq_per_minute, 60),

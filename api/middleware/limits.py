@@ -35,7 +35,28 @@ def _ip(value: str) -> str | None:
         return None
 
 
-def client_address(peer: str | None, forwarded_for: str | None, trusted: frozenset[str]) -> str:
+class Trusted:
+    """Trusted proxies: addresses or networks (``127.0.0.1,::1``, ``172.16.0.0/12``)."""
+
+    def __init__(self, entries):
+        self.nets = []
+        for e in entries:
+            try:
+                self.nets.append(ipaddress.ip_network(str(e).strip(), strict=False))
+            except ValueError:
+                log.warning("not an address or network in DAOBAN_TRUSTED_PROXIES: %r", e)
+
+    def __contains__(self, addr: str | None) -> bool:
+        if not addr:
+            return False
+        try:
+            ip = ipaddress.ip_address(addr)
+        except ValueError:
+            return False
+        return any(ip.version == n.version and ip in n for n in self.nets)
+
+
+def client_address(peer: str | None, forwarded_for: str | None, trusted) -> str:
     """The address to count for: see the module doc.  ``INTERNAL`` for our own services."""
     if not peer or peer == "testclient":
         return INTERNAL
