@@ -177,7 +177,7 @@ def latency_runs(stack: botstack.Stack, scenarios: list[dict], levels: list[int]
     with httpx.Client() as client:  # warm-up: TensorFlow traces its functions on the first calls
         for sc in scenarios[:4]:
             botstack.run_scenario(client, stack, sc, f"bench-warmup-{uuid.uuid4().hex[:6]}")
-    out = {"single": bench_latency(stack, scenarios, 1, rounds * 2)}
+    out = {"single": bench_latency(stack, scenarios, 1, max(12, rounds * 6))}  # baseline: one applicant at a time
     for level in levels:
         out[str(level)] = bench_latency(stack, scenarios, level, rounds)
     return out
