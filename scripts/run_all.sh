@@ -87,8 +87,9 @@ for ((i = 0; i < RASA_PROCS; i++)); do
     --endpoints "$RUN/endpoints.yml" --credentials bot/credentials.yml -i 127.0.0.1 --port "$((RASA_PORT + i))"
 done
 
-wait_for() { # url name
-  for _ in $(seq 1 360); do curl -fsS "$1" 2>/dev/null | grep -q "$3" && return 0; sleep 0.5; done
+wait_for() { # url name word: wait (DAOBAN_START_TIMEOUT s, default 900) until the answer holds the word
+  local deadline=$(( $(date +%s) + ${DAOBAN_START_TIMEOUT:-900} ))
+  while (( $(date +%s) < deadline )); do curl -fsS "$1" 2>/dev/null | grep -q "$3" && return 0; sleep 0.5; done
   echo "[run] $2 did not come up; see $LOG/" >&2; return 1
 }
 wait_for "http://127.0.0.1:$API_PORT/api/v1/health" API status

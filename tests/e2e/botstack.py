@@ -147,7 +147,7 @@ def attached(path: str | Path) -> Stack:
 
 
 @contextmanager
-def running_stack(rasa_processes: int = 1, *, timeout: float = 300.0, extra_env: dict | None = None) -> Iterator[Stack]:
+def running_stack(rasa_processes: int = 1, *, timeout: float = 600.0, extra_env: dict | None = None) -> Iterator[Stack]:
     if os.environ.get("DAOBAN_E2E_ATTACH"):
         yield attached(os.environ["DAOBAN_E2E_ATTACH"])
         return
