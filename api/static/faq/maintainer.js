@@ -47,6 +47,16 @@ async function showEntries(view, q) {
     return {cls: e.retired ? "retired" : null, cells: [e.id, who, e.question + "\n（另有 " + e.paraphrases.length + " 种说法）", ops]};
   })));
 }
+async function showUnknownTrades(view) {
+  // trades applicants named that the catalog does not know (issue 7): candidates for new activities
+  const resp = await fetch((document.body.dataset.api || "/api/v1") + "/intake/admin/unknown-trades?limit=200",
+                           {headers: {"X-Maintainer-Token": tokenEl.value}});
+  const data = await resp.json();
+  if (!resp.ok) throw new Error((data.error && data.error.message) || ("HTTP " + resp.status));
+  view.appendChild(el("div", null, "申请人说了、但经营项目目录里没有的行业（已转人工）。补进 data/catalog/industries.yaml 后重新部署。"));
+  view.appendChild(table(["说法", "次数", "最近一次", "原话（已遮盖证件号和电话）"], data.trades.map(t => ({cells: [t.word, t.count, t.last_seen ? t.last_seen.slice(0, 19).replace("T", " ") : "", t.example]}))));
+  if (!data.trades.length) view.appendChild(el("div", "notice", "暂无记录。"));
+}
 async function showStatus(view) {
   const s = await call("/status");
   view.appendChild(el("pre", null, JSON.stringify(s, null, 2)));
@@ -64,6 +74,7 @@ async function show(name, arg) {
   else {
     try {
       if (name === "entries") await showEntries(box, arg);
+      else if (name === "unknown_trades") await showUnknownTrades(box);
       else if (name === "status") await showStatus(box);
       else await showLog(box, name);
     } catch (err) { box.replaceChildren(el("div", "notice", err.message)); }
