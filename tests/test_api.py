@@ -160,7 +160,9 @@ def test_jinzhong_modes_and_chat_page(client):
     assert items["fire_safety_check"]["mode"] == "commitment"
     assert items["device_class2_filing"]["mode"] == "filing"
     page = client.get("/chat")
-    assert page.status_code == 200 and "智能导办" in page.text and "/webhooks/rest/webhook" in page.text
+    # the widget talks to the API's relay only (Rasa is not on the internet), with its script in a file
+    assert page.status_code == 200 and "智能导办" in page.text and "/static/chat/chat.js" in page.text
+    assert "/webhooks/rest/webhook" not in page.text and "<script>" not in page.text
     assert client.get("/docs").status_code == 200
 
 
@@ -171,3 +173,32 @@ def test_error_messages_are_plain_chinese(client):
     assert "联系电话太短了" in body["message"] and body["detail"][0]["field"] == "applicant.phone"
     body = _err(client.post("/api/v1/applications", json=_application(form_values={"applicant_name": "<b>x</b>"})), 422)
     assert "网页代码" in body["message"]
+
+
+def test_describe_is_typed_and_says_how_far_to_trust_it(client):
+    schema = client.get("/openapi.json").json()
+    props = schema["components"]["schemas"]["Bundle"]["properties"]
+    assert {"coverage", "unrecognized", "to_confirm", "handoff"} <= set(props)
+    assert props["coverage"]["enum"] == ["known", "partial", "unknown"]
+    r = client.post("/api/v1/intake/describe", json={"text": "在晋中开个服装店"}).json()
+    assert r["bundle"]["coverage"] == "known" and r["bundle"]["items"] == [] and "准入即准营" in r["bundle"]["summary"]
+    r = client.post("/api/v1/intake/describe", json={"text": "在晋中开个纹身店"}).json()
+    assert r["bundle"]["coverage"] == "unknown" and r["bundle"]["unrecognized"] == ["纹身店"] and r["bundle"]["handoff"]
+    assert "准入即准营" not in r["bundle"]["summary"]
+
+
+def test_unknown_trades_reach_the_maintainers_masked(tmp_path):
+    import time
+
+    settings = Settings(var_dir=tmp_path, embedder="fake", maintainer_token="m-token")
+    with TestClient(create_app(settings, faq_service=_NoFaq())) as c:
+        for _ in range(2):
+            c.post("/api/v1/intake/describe", json={"text": "同心开个纹身店，电话13812345678"})
+        assert c.get("/api/v1/intake/admin/unknown-trades").status_code == 401
+        for _ in range(50):  # written by a background writer
+            rows = c.get("/api/v1/intake/admin/unknown-trades", headers={"X-Maintainer-Token": "m-token"}).json()["trades"]
+            if rows and rows[0]["count"] == 2:
+                break
+            time.sleep(0.05)
+        assert rows[0]["word"] == "纹身店" and rows[0]["count"] == 2
+        assert "13812345678" not in rows[0]["example"] and "138****5678" in rows[0]["example"]
