@@ -182,7 +182,7 @@ def test_redis_down_keeps_limits_in_process(tmp_path):
 # ---------------------------------------------------------------- headers
 
 def test_pages_send_a_strict_csp_and_framing_headers(client):
-    for path in ("/chat", "/hotline/intake", "/office"):
+    for path in ("/chat", "/hotline/intake", "/office", "/hotline", "/maintainer"):
         r = client.get(path)
         assert r.status_code == 200, path
         csp = r.headers["content-security-policy"]
