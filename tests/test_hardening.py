@@ -117,6 +117,8 @@ def test_credentials_checked_before_the_body(client):
     r = client.post("/api/v1/applications/A1/items/fire_safety_check/transition", content=b"{not json",
                     headers={"Content-Type": "application/json"})
     assert r.status_code == 401
+    r = client.put("/api/v1/chat/intakes/ABC234", content=b"{not json", headers={"Content-Type": "application/json"})
+    assert r.status_code == 401
     # with the token, the same malformed body is a 400 (the body is read only now)
     r = client.post("/api/v1/faq/admin/entries", content=b"{not json",
                     headers={"Content-Type": "application/json", "X-Maintainer-Token": MAINTAINER})

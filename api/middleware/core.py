@@ -7,9 +7,10 @@
 * limits: per client address on describe, FAQ search and the chat relay; failed
   credentials (maintainer token, department sign-in, bearer/bot tokens) lock the address
   out for a window; all answered ``429`` with ``Retry-After``;
-* credentials before the body: maintainer endpoints check ``X-Maintainer-Token`` and the
-  department/applicant endpoints that take a body check that ``Authorization`` is there,
-  before anything reads the body (malformed JSON without a token is 401, not 400);
+* credentials before the body: maintainer endpoints check ``X-Maintainer-Token``, intake
+  snapshot writes ``X-Bot-Token``, and the department/applicant endpoints that take a body
+  check that ``Authorization`` is there, before anything reads the body (malformed JSON
+  without a token is 401, not 400);
 * security headers on every answer (CSP without inline script on pages, frame-ancestors
   and X-Frame-Options, nosniff, referrer policy); ``Allow`` on every 405, listing the
   methods of every route on that path;
@@ -36,6 +37,7 @@ MAINTAINER_PREFIXES = ("/api/v1/faq/admin", "/api/v1/intake/admin")
 LOGIN_PATHS = ("/api/v1/departments/login",)
 # routes that take a body and need Authorization (department or applicant): checked before the body is read
 NEEDS_BEARER = re.compile(r"^/api/v1/applications/(?!drafts(?:/|$))[^/]+/items/[^/]+/(?:transition|supplements)/?$")
+BOT_WRITES = "/api/v1/chat/intakes"  # intake snapshots: written by the action server only (X-Bot-Token)
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
             "frame-ancestors {ancestors}")
@@ -150,6 +152,11 @@ class HardeningMiddleware:
                                   "Maintainer token required."), {}
         elif method == "POST" and NEEDS_BEARER.match(path) and not (_header(scope, b"authorization") or "").strip():
             return 401, _body("unauthorized", "请先登录，或使用申请时给您的查询链接。", "Credentials required."), {}
+        elif method in ("POST", "PUT") and path.startswith(BOT_WRITES):
+            expected = self.settings.bot_token or ""
+            given = _header(scope, b"x-bot-token") or ""
+            if not expected or not given or not hmac.compare_digest(given.encode(), expected.encode()):
+                return 401, _body("unauthorized", "只有智能导办本身可以保存办理记录。", "A valid X-Bot-Token is required."), {}
         rule = self.rate_rules.get((method, path.rstrip("/") or "/"))
         if rule is not None:
             wait = await self.limiter.hit(rule, client)
