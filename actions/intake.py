@@ -262,6 +262,9 @@ async def persist(dispatcher: CollectingDispatcher, tracker: Tracker, events: li
     }
     client = get_client()
     code = slots[c.INTAKE_CODE]
+    unchanged = all(slots[k] == tracker.get_slot(k) for k in (c.PROFILE, c.PENDING, c.BUNDLE))
+    if code and unchanged:
+        return []  # nothing new to save (chit-chat, a re-ask)
     try:
         if code:
             try:
