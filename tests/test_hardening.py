@@ -111,6 +111,15 @@ def test_failed_department_signins_lock_the_address_out(client):
     _retry_after(client.post("/api/v1/departments/login", json={"username": "nobody", "password": "wrong-password"}))
 
 
+def test_expired_sessions_do_not_lock_an_office_out(client):
+    """Bearer sessions are random: an office page polling with an expired one gets 401 as
+    often as it likes, and its people can still sign in."""
+    for _ in range(6):
+        assert client.get("/api/v1/departments/inbox", headers={"Authorization": "Bearer expired"}).status_code == 401
+    r = client.post("/api/v1/departments/login", json={"username": "nobody", "password": "wrong-password"})
+    assert r.status_code == 401  # not 429
+
+
 def test_credentials_checked_before_the_body(client):
     r = client.post("/api/v1/faq/admin/entries", content=b"{not json", headers={"Content-Type": "application/json"})
     assert r.status_code == 401 and r.json()["error"]["code"] == "unauthorized"

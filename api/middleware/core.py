@@ -35,6 +35,7 @@ log = logging.getLogger("daoban.access")
 
 MAINTAINER_PREFIXES = ("/api/v1/faq/admin", "/api/v1/intake/admin")
 LOGIN_PATHS = ("/api/v1/departments/login",)
+SIGNIN = re.compile(r"^/api/v1/applications/drafts/[^/]+/signin/?$")
 # routes that take a body and need Authorization (department or applicant): checked before the body is read
 NEEDS_BEARER = re.compile(r"^/api/v1/applications/(?!drafts(?:/|$))[^/]+/items/[^/]+/(?:transition|supplements)/?$")
 BOT_WRITES = "/api/v1/chat/intakes"  # intake snapshots: written by the action server only (X-Bot-Token)
@@ -116,7 +117,8 @@ class HardeningMiddleware:
                 metrics.ERRORS.labels(route, f"{status // 100}xx").inc()
             if status == 401 and self._presents_credentials(scope, path):
                 metrics.AUTH_FAILURES.labels("maintainer" if path.startswith(MAINTAINER_PREFIXES)
-                                             else "department" if path in LOGIN_PATHS else "token").inc()
+                                             else "department" if path in LOGIN_PATHS
+                                             else "identity" if SIGNIN.match(path) else "bot").inc()
                 try:
                     await self.limiter.fail(self.auth_rule, client)
                 except Exception:  # noqa: BLE001 - a limiter problem never fails the answer
@@ -129,8 +131,12 @@ class HardeningMiddleware:
     # ------------------------------------------------------------------ before the app
 
     def _presents_credentials(self, scope, path: str) -> bool:
-        return path in LOGIN_PATHS or any(_header(scope, h) for h in (b"x-maintainer-token", b"authorization",
-                                                                        b"x-bot-token"))
+        """A credential someone could guess: a sign-in (department, the apply page's identity),
+        a maintainer token, the bot token.  Bearer session tokens are 256-bit random: an expired
+        one (an office page still polling) must not lock a whole office out."""
+        if path in LOGIN_PATHS or SIGNIN.match(path) or _header(scope, b"x-bot-token"):
+            return True
+        return path.startswith(MAINTAINER_PREFIXES) and bool(_header(scope, b"x-maintainer-token"))
 
     async def _before(self, scope, method: str, path: str, client: str):
         if method == "OPTIONS":
