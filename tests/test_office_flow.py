@@ -280,6 +280,9 @@ def test_departments_one_time_notice_supplements_audit_and_pages(client):
     r = client.post(sup, files={"file:site_layout_plan": ("plan.pdf", b"%PDF-1.4 plan", "application/pdf")},
                     data={"confirm:health_certificates": "1"}, headers=bearer(tok))
     assert r.status_code == 200 and r.json()["status"] == "accepted"
+    again = client.post(f"{url}/food_business_license/transition", json={"to": "correction", "missing": ["food_safety_rules"]},
+                        headers=bearer(market))
+    assert again.status_code == 409 and "一次性告知" in again.json()["error"]["message"]  # one round only (第32条)
     mv = client.get(f"/api/v1/applications/{app_id}", headers=bearer(market)).json()
     upload = next(s for s in mv["supplements"] if s["kind"] == "upload")
     assert client.get(upload["url"], headers=bearer(market)).content == b"%PDF-1.4 plan"

@@ -636,6 +636,10 @@ class ApplicationService:
             if t.expected and item.status != t.expected:
                 raise Conflict(f"这个事项的状态已经变为「{STATUS_LABELS[item.status]}」，请刷新后再操作。", "Status changed meanwhile.",
                                {"status": item.status})
+            if t.to == "correction" and s.scalar(select(AuditRow.id).where(
+                    AuditRow.application_id == app_id, AuditRow.item_code == code, AuditRow.to_status == "correction").limit(1)):
+                raise Conflict("这个事项已经一次性告知过需要补正的材料（行政许可法第三十二条），不能再要求补正；"
+                               "材料仍不符合的，请作出不予决定并写明理由。", "Correction was already requested once for this item.")
             if t.to not in TRANSITIONS.get(item.status, set()):
                 raise Conflict(f"「{STATUS_LABELS[item.status]}」的事项不能改为「{STATUS_LABELS[t.to]}」。", "Transition not allowed.",
                                {"status": item.status, "allowed": sorted(TRANSITIONS.get(item.status, set()))})

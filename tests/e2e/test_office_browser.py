@@ -176,7 +176,27 @@ def walk_from_apply_page(browser, apply, api_url: str) -> dict:
     return {"track_url": track_url}
 
 
+def bot_answering(stack, timeout: float = 300) -> None:
+    """Every Rasa up and the relay passing turns (an earlier e2e test may have killed one)."""
+    import time
+    import uuid
+
+    for i in range(stack.rasa_processes):
+        stack.wait_rasa(i, timeout=timeout)
+    deadline = time.monotonic() + 90
+    with httpx.Client() as client:
+        while True:
+            try:
+                botstack.say(client, stack, f"probe-{uuid.uuid4().hex[:8]}", "你好")
+                return
+            except (botstack.BotDown, httpx.HTTPError):
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(2)
+
+
 def test_chat_to_licences_in_the_browser(stack, browser):
+    bot_answering(stack)
     chat, apply = chat_to_apply_page(browser, stack.api_url)
     assert apply.url.startswith(f"{stack.api_url}/apply/")
     walk_from_apply_page(browser, apply, stack.api_url)
