@@ -125,7 +125,8 @@ start=$(date +%s)
 for ((i = 0; i < N_API; i++)); do
   port=$((BASE + i)); api_servers+="    server 127.0.0.1:$port max_fails=2 fail_timeout=5s;"$'\n'
   DAOBAN_API_URL="http://127.0.0.1:$port" supervise "api-$i" .venv/bin/uvicorn api.main:create_app --factory \
-    --host 127.0.0.1 --port "$port" --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1
+    --host 127.0.0.1 --port "$port" --no-access-log --proxy-headers --forwarded-allow-ips 127.0.0.1 \
+    --timeout-keep-alive 75  # longer than nginx keeps an idle upstream connection: no reuse of a closed one (502)
 done
 
 # ---------------------------------------------------------------- nginx (Debian's nginx-light)
@@ -150,7 +151,7 @@ http {
   set_real_ip_from 127.0.0.1; real_ip_header X-Forwarded-For; real_ip_recursive on;
   map \$http_x_request_id \$rid { "~^[A-Za-z0-9._:-]{8,64}\$" \$http_x_request_id; default \$request_id; }
   upstream daoban_api {
-$api_servers    keepalive 64;
+$api_servers    keepalive 64; keepalive_timeout 60s;
   }
   server {  # public
     listen 127.0.0.1:$PUBLIC;
