@@ -40,7 +40,8 @@ def test_chat_widget_intake_with_quick_replies(stack, browser):
     card.wait_for(timeout=20000)
     text = card.inner_text()
     assert "烟草专卖零售许可证" in text and "仅销售预包装食品" in text
-    assert "食品经营许可（除仅销售预包装食品）" not in text
+    required = text.split("不需要办")[0]  # the card also says what need not be obtained, and why
+    assert "食品经营许可（除仅销售预包装食品）" not in required
     page.screenshot(path=str(SHOTS / "chat.png"), full_page=True)
     # 一表申请 → submit: hostile input is refused with a message, then a clean submission lands
     page.get_by_role("button", name="生成申请表", exact=True).click()

@@ -26,7 +26,7 @@
     function showBundle(b) {
       const card = el("div", "card");
       const items = b.items || [];
-      card.appendChild(el("h3", null, (b.region_name ? b.region_name + "：" : "") + (items.length ? "需要办理 " + items.length + " 项" : (b.coverage === "unknown" ? "这个行业暂未收录" : "不需要办经营许可"))));
+      card.appendChild(el("h3", null, (b.region_name ? b.region_name + "：" : "") + (items.length ? "需要办理 " + items.length + " 项" : (b.coverage === "unknown" ? "这个行业暂未收录" : (b.coverage === "partial" ? "要到窗口确认" : "不需要办经营许可")))));
       if (b.summary) card.appendChild(el("div", "muted", b.summary));
       for (const it of items) {
         const d = el("div", "item");
@@ -46,6 +46,10 @@
         const ul = el("ul", "why"); for (const m of b.materials) ul.appendChild(el("li", null, m.name)); d.appendChild(ul); card.appendChild(d);
       }
       if (b.time && items.length) card.appendChild(el("div", "muted", "并联办理约 " + b.time.parallel_days + " 天（逐个办理合计 " + b.time.sum_days + " 天）"));
+      if (b.to_confirm && b.to_confirm.length) {  // partial coverage: what the rules do not decide
+        const d = el("div", "item"); d.appendChild(el("b", null, "待窗口确认"));
+        const ul = el("ul", "why"); for (const t of b.to_confirm) ul.appendChild(el("li", null, t)); d.appendChild(ul); card.appendChild(d);
+      }
       for (const a of b.advisories || []) card.appendChild(el("div", "muted", "提示：" + a));
       if (b.intake_code) { const p = el("div", "muted", "办理码 "); p.appendChild(el("span", "code", b.intake_code)); card.appendChild(p); }
       return card;

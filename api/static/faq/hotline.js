@@ -126,6 +126,11 @@
       dout.appendChild(box);
     }
     for (const n of (b.not_required || [])) dout.appendChild(el("div", "hit ref", "不用办 " + n.name + "：" + n.why));
+    // how far the answer can be trusted (issue 7): never read "no permit needed" for a trade we do not know
+    if (b.coverage === "unknown" && (b.unrecognized || []).length) {
+      dout.appendChild(el("div", "notice", "「" + b.unrecognized.join("、") + "」暂未收录：不能答复“不用办证”，请转导办窗口或相关部门确认。"));
+    }
+    for (const t of (b.to_confirm || [])) dout.appendChild(el("div", "ask", "待确认：" + t));
   }
 
   document.getElementById("dgo").addEventListener("click", lookup);
