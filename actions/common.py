@@ -66,9 +66,26 @@ VALUE_LABELS = {
     "entity_type": {"individual": "个体工商户", "company": "公司(企业)"},
 }
 UNITS = {"area_m2": "平方米", "vehicle_weight_t": "吨", "rooms": "间", "employees": "人"}
-REGION_NAMES = {"zhongshan": "中山市", "yangjiang": "阳江市", "suixian": "睢县", "jinzhong": "晋中市", "tongxin": "同心县"}
 
 API_DOWN_TEXT = "系统暂时连不上，请稍后再试；着急的话可以拨打12345政务服务便民热线。"
+
+
+@lru_cache(maxsize=1)
+def region_names() -> dict[str, str]:
+    """code -> name, from the region packs data/catalog/regions/*.yaml (display only)."""
+    import os
+
+    import yaml
+
+    names: dict[str, str] = {}
+    for path in sorted((Path(os.environ.get("DAOBAN_DATA_DIR", ROOT / "data")) / "catalog" / "regions").glob("*.yaml")):
+        try:
+            data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError):
+            continue
+        if isinstance(data, dict) and data.get("code"):
+            names[str(data["code"])] = str(data.get("name") or data["code"])
+    return names
 
 
 @lru_cache(maxsize=1)
@@ -193,7 +210,7 @@ def bundle_codes(bundle: Bundle | None) -> list[str]:
 
 def describe_value(key: str, value: Any) -> str:
     if key == "region":
-        return REGION_NAMES.get(value, str(value))
+        return region_names().get(value, str(value))
     if key == "activities":
         names = activity_names()
         return "、".join(names.get(a, a) for a in value or [])
