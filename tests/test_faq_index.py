@@ -62,7 +62,7 @@ def test_build_writes_atomically_and_counts(built, faq_entries):
     for name in ("meta.json", "vectors.npy", "topics.npz", "pinyin.json", "calibration.json"):
         assert (Path(report.path) / name).exists(), name
     assert report.entries == sum(1 for e in faq_entries if e.active)
-    assert report.texts == len(idx.texts) == idx.vectors.shape[0]
+    assert report.texts == len(idx.texts) == idx.n_vectors == idx.faiss.ntotal
     assert report.embedded == report.texts and emb.encoded == report.texts
     assert idx.calibration["calibrated"] and idx.calibration["set"] == "faq_blind_calib"
 

@@ -139,8 +139,12 @@ class OnnxEmbedder:
     ``onnxruntime`` + numpy only, so a process that searches never imports torch.
 
     One search is one short sequence: a single intra-op thread with spinning off is
-    the steadiest on 2 shared cores.  Encoding many texts (index builds) opens a
-    second session with every core for the duration of the call."""
+    the steadiest on 2 shared cores.  A whole index build (thousands of texts) opens a
+    second session with every core for the duration of the call; smaller jobs in a
+    serving process (the intake's activity words) go through the query session in
+    small batches, so the arena never grows by hundreds of MB."""
+
+    BUILD_BATCH_FROM = 2048  # texts; below, small batches on the query session
 
     def __init__(self, folder: Path | str, variant: str = "int8", *, threads: int | None = None):
         import json
@@ -163,12 +167,13 @@ class OnnxEmbedder:
         self._tok.enable_truncation(max_length=self.max_length)
         pad = self._tok.token_to_id("<pad>")
         self._tok.enable_padding(pad_id=pad, pad_token="<pad>")
-        self._id_map = np.load(self.folder / "id_map.npy")
         self.query_threads = max(1, threads or int(os.environ.get("DAOBAN_ONNX_THREADS", "0")) or 1)
         self._session = self._open(self.query_threads)
         self.dim = int(self._session.get_outputs()[0].shape[-1] or 384)
+        from knowledge_base.faq.onnx_export import EXPORT_VERSION
+
         stamp = (self.folder / "STAMP").read_text().strip() if (self.folder / "STAMP").exists() else "0"
-        self.name = f"onnx:{variant}:{stamp}"
+        self.name = f"onnx:{variant}:{stamp}:{EXPORT_VERSION}"
 
     def _open(self, threads: int):
         import onnxruntime as ort
@@ -184,7 +189,7 @@ class OnnxEmbedder:
 
     def _run(self, session, texts: list[str]) -> np.ndarray:
         enc = self._tok.encode_batch([self.prefix + t for t in texts])
-        ids = self._id_map[np.asarray([e.ids for e in enc], dtype=np.int64)]
+        ids = np.asarray([e.ids for e in enc], dtype=np.int64)
         mask = np.asarray([e.attention_mask for e in enc], dtype=np.int64)
         out = session.run(None, {"input_ids": ids, "attention_mask": mask})[0]
         return np.ascontiguousarray(out, dtype=np.float32)
@@ -193,8 +198,10 @@ class OnnxEmbedder:
         texts = list(texts)
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        many = len(texts) > 64 and (os.cpu_count() or 1) > self.query_threads
+        many = len(texts) >= self.BUILD_BATCH_FROM and (os.cpu_count() or 1) > self.query_threads
         session = self._open(os.cpu_count() or 1) if many else self._session
+        if not many:
+            batch_size = min(batch_size, 8)
         order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
         out = np.zeros((len(texts), self.dim), dtype=np.float32)
         try:

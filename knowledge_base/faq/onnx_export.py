@@ -6,19 +6,20 @@ queries run on ``onnxruntime`` + ``tokenizers`` without importing torch.
 Writes ``settings.cache_dir / "e5-small-onnx"`` (never committed):
 
 - ``model-fp32.onnx``     the same weights, mean pooling and L2 normalisation in the graph
-                          (traced on a *padded* batch: an unpadded trace builds another mask);
+                          (traced on a *padded* batch: an unpadded trace builds another mask),
+                          the word-embedding table cut to the rows of the tokenizer's kept
+                          pieces (below): 104k of 250k rows, the other rows can never be read;
 - ``model-int8.onnx``     dynamic int8 quantisation of every MatMul/Gather (unsigned, per channel);
 - ``model-int8emb.onnx``  int8 of the word-embedding table (Gather) only;
 - ``tokenizer.json``      the folder's tokenizer with its vocabulary cut to the pieces that
-                          can match text in the scripts a Chinese FAQ sees (CJK, ASCII, Latin,
-                          punctuation, symbols, emoji): the full 250k-piece Unigram holds
-                          ~280 MB, the cut one a third of it.  Token ids are remapped to the
-                          original ids (``id_map.npy``), so every kept piece reads the same
-                          embedding row.  For text in those scripts the pieces are exactly the
-                          full tokenizer's (a Unigram only matches pieces that occur in the
-                          text); text in other scripts becomes ``<unk>`` pieces.
-- ``STAMP``               what it was built from (the source folder's stamp): a changed source
-                          model means a new export.
+                          can match text in the scripts a Chinese FAQ sees (CJK, ASCII,
+                          punctuation, common signs): the full 250k-piece Unigram holds
+                          ~280 MB, the cut one ~80 MB.  Piece i of the cut tokenizer is row i
+                          of the cut table.  For text in those scripts the pieces are exactly
+                          the full tokenizer's (a Unigram only matches pieces that occur in the
+                          text) and so is the vector; other scripts become ``<unk>`` pieces.
+- ``STAMP``, ``EXPORT_VERSION``  the source folder's stamp and this exporter's version: a changed
+                          source model or exporter means a new export (and new index vectors).
 
 The model source stays the sentence-transformers folder built by ``convert_e5.py``.
 """
@@ -37,17 +38,19 @@ VARIANTS: dict[str, str] = {
     "int8": "model-int8.onnx",
     "int8emb": "model-int8emb.onnx",
 }
-# Unicode blocks kept in the cut tokenizer (inclusive ranges).
+# Unicode blocks kept in the cut tokenizer (inclusive ranges): what Chinese questions and
+# answers are written in.  Pieces with any other character (accented Latin, Cyrillic, Arabic,
+# emoji …) are left out: ~80 MB instead of ~280.
 KEPT_RANGES: tuple[tuple[int, int], ...] = (
     (0x0009, 0x000D), (0x0020, 0x007E),  # ASCII
-    (0x00A0, 0x024F),  # Latin-1, Latin Extended-A/B (pinyin tone marks)
-    (0x2000, 0x27BF),  # punctuation, letterlike, arrows, maths, enclosed numbers, boxes (incl. ▁), symbols
-    (0x2E80, 0x33FF),  # CJK radicals, CJK symbols and punctuation, kana, bopomofo, enclosed CJK
+    (0x00A0, 0x00BF), (0x00D7, 0x00D7), (0x00F7, 0x00F7),  # Latin-1 signs (° · × ÷), not accented letters
+    (0x2000, 0x27BF),  # punctuation, letterlike (℃ №), numerals (Ⅱ), arrows, maths, ①, boxes, ▁, symbols
+    (0x2E80, 0x2FDF),  # CJK and Kangxi radicals
+    (0x3000, 0x33FF),  # CJK symbols and punctuation, kana, bopomofo, enclosed CJK, CJK compatibility
     (0x3400, 0x4DBF), (0x4E00, 0x9FFF), (0xF900, 0xFAFF),  # CJK ideographs
-    (0xFE10, 0xFE6F), (0xFF00, 0xFFEF),  # vertical/small forms, half- and full-width forms
-    (0x1F000, 0x1FAFF),  # emoji
-    (0x20000, 0x2FA1F),  # CJK extensions
+    (0xFE30, 0xFE4F), (0xFF00, 0xFFEF),  # CJK compatibility forms, half- and full-width forms
 )
+EXPORT_VERSION = "4"  # bump when the export changes; the source model's stamp names the vectors
 
 
 def default_onnx_dir(settings) -> Path:
@@ -67,9 +70,11 @@ def source_stamp(model_dir: Path) -> str:
 
 
 def is_current(out_dir: Path, model_dir: Path) -> bool:
-    stamp = Path(out_dir) / "STAMP"
-    return stamp.exists() and stamp.read_text().strip() == source_stamp(model_dir) and all(
-        (Path(out_dir) / f).exists() for f in [*VARIANTS.values(), "tokenizer.json", "id_map.npy"])
+    out_dir = Path(out_dir)
+    stamp, version = out_dir / "STAMP", out_dir / "EXPORT_VERSION"
+    return stamp.exists() and stamp.read_text().strip() == source_stamp(model_dir) and version.exists() \
+        and version.read_text().strip() == EXPORT_VERSION and all(
+            (out_dir / f).exists() for f in [*VARIANTS.values(), "tokenizer.json"])
 
 
 def _kept(ch: str) -> bool:
@@ -77,27 +82,36 @@ def _kept(ch: str) -> bool:
     return any(a <= c <= b for a, b in KEPT_RANGES)
 
 
-def cut_tokenizer(src: Path, dst_json: Path, dst_map: Path) -> int:
-    """Write the cut tokenizer and the new-id -> original-id map; return the kept piece count."""
-    import numpy as np
-
+def cut_tokenizer(src: Path, dst_json: Path) -> list[int]:
+    """Write the cut tokenizer (piece i = original piece keep[i]); return ``keep``."""
     raw = json.loads(Path(src).read_text(encoding="utf-8"))
     model = raw["model"]
     if model.get("type") != "Unigram":
         raise ValueError(f"expected a Unigram tokenizer in {src}, found {model.get('type')}")
     special = {t["id"] for t in raw.get("added_tokens", [])}
-    keep_ids = [i for i, (piece, _) in enumerate(model["vocab"])
-                if i in special or all(_kept(ch) for ch in piece)]
-    new_of_old = {old: new for new, old in enumerate(keep_ids)}
-    model = {**model, "vocab": [model["vocab"][i] for i in keep_ids], "unk_id": new_of_old[model["unk_id"]]}
+    keep = [i for i, (piece, _) in enumerate(model["vocab"]) if i in special or all(_kept(ch) for ch in piece)]
+    new_of_old = {old: new for new, old in enumerate(keep)}
+    model = {**model, "vocab": [model["vocab"][i] for i in keep], "unk_id": new_of_old[model["unk_id"]]}
     added = [{**t, "id": new_of_old[t["id"]]} for t in raw.get("added_tokens", [])]
     post = json.loads(json.dumps(raw.get("post_processor")))
     for tok in (post or {}).get("special_tokens", {}).values():  # TemplateProcessing ids
         tok["ids"] = [new_of_old[i] for i in tok["ids"]]
     out = {**raw, "model": model, "added_tokens": added, "post_processor": post}
     Path(dst_json).write_text(json.dumps(out, ensure_ascii=False), encoding="utf-8")
-    np.save(dst_map, np.asarray(keep_ids, dtype=np.int64))
-    return len(keep_ids)
+    return keep
+
+
+def _cut_embeddings(path: Path, keep: list[int]) -> None:
+    """Keep only the word-embedding rows of the kept pieces (row i = piece i of the cut tokenizer)."""
+    import numpy as np
+    import onnx
+    from onnx import numpy_helper
+
+    model = onnx.load(str(path))
+    table = next(i for i in model.graph.initializer if i.name.endswith("word_embeddings.weight"))
+    rows = numpy_helper.to_array(table)[np.asarray(keep, dtype=np.int64)]
+    table.CopyFrom(numpy_helper.from_array(np.ascontiguousarray(rows), table.name))
+    onnx.save(model, str(path))
 
 
 def _export_fp32(model_dir: Path, path: Path) -> None:
@@ -156,28 +170,34 @@ def export(model_dir: Path, out_dir: Path, *, force: bool = False, log=print) ->
         for name in os.listdir(tmp):  # external-data side files, if the exporter wrote any
             if name.endswith(".data"):
                 raise RuntimeError("the exported model spilled into external data; expected one file")
+        keep = cut_tokenizer(model_dir / "tokenizer.json", tmp / "tokenizer.json")
+        _cut_embeddings(fp32, keep)
+        log(f"[onnx] tokenizer and embedding table cut to {len(keep)} pieces")
         log("[onnx] quantising (int8, all weights) …")
         _quantize(fp32, tmp / VARIANTS["int8"], embedding_only=False)
         log("[onnx] quantising (int8, embedding table only) …")
         _quantize(fp32, tmp / VARIANTS["int8emb"], embedding_only=True)
-        n = cut_tokenizer(model_dir / "tokenizer.json", tmp / "tokenizer.json", tmp / "id_map.npy")
-        log(f"[onnx] tokenizer cut to {n} pieces")
         cfg = json.loads((model_dir / "config_sentence_transformers.json").read_text()) \
             if (model_dir / "config_sentence_transformers.json").exists() else {}
         (tmp / "onnx_config.json").write_text(json.dumps({
             "prefix": (cfg.get("prompts") or {}).get("query", "query: "), "max_length": 128,
             "source": str(model_dir), "variants": VARIANTS}, indent=2, ensure_ascii=False))
         (tmp / "STAMP").write_text(source_stamp(model_dir) + "\n")
-        old = out_dir.with_name(out_dir.name + ".old")
-        if out_dir.exists():
-            shutil.rmtree(old, ignore_errors=True)
-            out_dir.rename(old)
-        tmp.rename(out_dir)
-        shutil.rmtree(old, ignore_errors=True)
+        (tmp / "EXPORT_VERSION").write_text(EXPORT_VERSION + "\n")
+        _swap(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
     return out_dir
+
+
+def _swap(tmp: Path, out_dir: Path) -> None:
+    old = out_dir.with_name(out_dir.name + ".old")
+    if out_dir.exists():
+        shutil.rmtree(old, ignore_errors=True)
+        out_dir.rename(old)
+    tmp.rename(out_dir)
+    shutil.rmtree(old, ignore_errors=True)
 
 
 def ensure_onnx(settings, *, force: bool = False, log=print) -> Path:
