@@ -147,6 +147,8 @@ class HardeningMiddleware:
                 metrics.RATE_LIMITED.labels("auth").inc()
                 return self._too_many(wait, "登录或令牌错误次数太多，请{s}秒后再试。",
                                       "Too many failed credentials from this address.")
+        if not self._routed(method, path):
+            return None  # the router answers 404/405 (with Allow)
         if path.startswith(MAINTAINER_PREFIXES):
             expected = self.settings.maintainer_token or ""
             given = _header(scope, b"x-maintainer-token") or ""
@@ -170,6 +172,11 @@ class HardeningMiddleware:
                 metrics.RATE_LIMITED.labels(rule.name).inc()
                 return self._too_many(wait, "请求太频繁了，请{s}秒后再试。", f"Rate limit for {rule.name} reached.")
         return None
+
+    def _routed(self, method: str, path: str) -> bool:
+        if not (path.startswith(MAINTAINER_PREFIXES) or path.startswith(BOT_WRITES) or NEEDS_BEARER.match(path)):
+            return True  # only these get early checks; no need to look
+        return method in self._methods_for(path)
 
     @staticmethod
     def _too_many(wait: float, zh: str, en: str):
@@ -242,24 +249,38 @@ class HardeningMiddleware:
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _allowed(self, scope) -> list[str]:
-        """Every method some route answers on this path (FastAPI's own Allow names only the
-        first route that matched the path)."""
-        from starlette.routing import Match
+    def _route_table(self) -> list[tuple]:
+        """(regex, parameters, methods) for every route, included routers walked (built once)."""
+        table = getattr(self, "_table", None)
+        if table is None:
+            from starlette.routing import compile_path
 
-        methods = []
-        for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"):
-            probe = {"type": "http", "path": scope["path"], "method": method, "root_path": "", "headers": [],
-                     "query_string": b""}
-            for route in getattr(self.fastapi_app, "routes", ()):
-                try:
-                    match, _ = route.matches(probe)
-                except Exception:  # noqa: BLE001
-                    continue
-                if match == Match.FULL:
-                    methods.append(method)
-                    break
-        return methods or ["GET"]
+            def walk(routes, prefix=""):
+                for r in routes:
+                    if hasattr(r, "original_router"):  # FastAPI's included router
+                        yield from walk(r.original_router.routes, prefix + (r.include_context.prefix or ""))
+                    elif getattr(r, "methods", None) and getattr(r, "path", None):
+                        regex, _, convertors = compile_path(prefix + r.path)
+                        yield regex, len(convertors), frozenset(r.methods)
+
+            table = self._table = list(walk(getattr(self.fastapi_app, "routes", ())))
+        return table
+
+    def _methods_for(self, path: str) -> set[str]:
+        """The methods of the most specific routes for this path (``/applications/drafts`` is
+        the drafts route, not ``/applications/{app_id}``), as the OpenAPI paths declare them."""
+        found = [(n, methods) for regex, n, methods in self._route_table() if regex.match(path)]
+        if not found:
+            return set()
+        best = min(n for n, _ in found)
+        return set().union(*(m for n, m in found if n == best))
+
+    def _allowed(self, scope) -> list[str]:
+        """Allow for a 405: every method declared for this path (FastAPI's own names only the
+        first route that matched; CORS preflight is not listed)."""
+        order = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+        methods = self._methods_for(scope["path"])
+        return [m for m in order if m in methods] or ["GET"]
 
     @staticmethod
     def _route(scope) -> str:
