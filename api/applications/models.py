@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Annotated, Any, Union
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -20,11 +20,21 @@ def reject_markup(value: str, field: str) -> str:
     return value.strip()
 
 
-def _check(fn, value):
+class DomainInvalid(ValueError):
+    """A rule no schema states (checksums, names after normalisation, markup): answered 422
+    ``invalid_input`` with ``detail = {"field", "problem"}`` by the service."""
+
+    def __init__(self, field: str, problem: str):
+        super().__init__(problem)
+        self.field = field
+        self.problem = problem
+
+
+def _check(fn, value, field: str):
     try:
         return fn(value)
-    except Invalid as exc:
-        raise ValueError(str(exc)) from None
+    except (Invalid, ValueError) as exc:
+        raise DomainInvalid(field, str(exc)) from None
 
 
 def check_id_number(v: str | None) -> str | None:
@@ -49,50 +59,48 @@ def check_uscc(v: str | None) -> str | None:
     return uscc.compact(v)
 
 
+def _name(v: str) -> str:
+    reject_markup(v, "姓名")
+    return normalise_name(v)
+
+
 class Applicant(BaseModel):
-    """The person applying.  Name and phone are NFKC-normalised (full-width and
-    Arabic-Indic digits become ASCII, invisible characters go) and checked after that."""
+    """The person applying.  The schema states lengths; the rules are checked after
+    normalisation by :func:`clean_applicant` (NFKC, full-width and Arabic-Indic digits to
+    ASCII, invisible characters removed; a name of only invisible characters refused)."""
 
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=1, max_length=50, description="申请人(经办人)姓名")
-    phone: str = Field(min_length=5, max_length=30)
+    phone: str = Field(min_length=5, max_length=30, description="手机号或带区号的固定电话(全角、阿拉伯-印度数字可)")
     id_number: str | None = Field(default=None, max_length=40, description="居民身份证号码，按 GB 11643 校验")
     uscc: str | None = Field(default=None, max_length=40, description="统一社会信用代码，按 GB 32100 校验")
 
-    @field_validator("name")
-    @classmethod
-    def _name(cls, v: str) -> str:
-        reject_markup(v, "姓名")
-        return _check(normalise_name, v)
 
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str) -> str:
-        return _check(normalise_phone, v)
-
-    @field_validator("id_number")
-    @classmethod
-    def _id(cls, v: str | None) -> str | None:
-        return check_id_number(v)
-
-    @field_validator("uscc")
-    @classmethod
-    def _uscc(cls, v: str | None) -> str | None:
-        return check_uscc(v)
+def clean_applicant(a: Applicant) -> Applicant:
+    return Applicant.model_construct(
+        name=_check(_name, a.name, "applicant.name"),
+        phone=_check(normalise_phone, a.phone, "applicant.phone"),
+        id_number=_check(check_id_number, a.id_number, "applicant.id_number"),
+        uscc=_check(check_uscc, a.uscc, "applicant.uscc"),
+    )
 
 
-def check_values(v: dict[str, Any]) -> dict[str, Any]:
+FormValue = Union[str, float, int, bool, None]
+ItemCode = Annotated[str, Field(pattern=CODE, max_length=80)]
+
+
+def check_values(v: dict[str, Any], prefix: str = "form_values") -> dict[str, Any]:
     clean_values = {}
     for key, value in v.items():
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,40}", key):
-            raise ValueError(f"表单字段名不合法：{key[:40]} / invalid field key")
+            raise DomainInvalid(prefix, f"表单字段名不合法：{key[:40]} / invalid field key")
         if isinstance(value, str):
             if len(value) > 500:
-                raise ValueError(f"字段 {key} 内容太长(最多500字) / value too long")
-            value = reject_markup(value, f"字段 {key}")
+                raise DomainInvalid(f"{prefix}.{key}", f"字段 {key} 内容太长(最多500字) / value too long")
+            value = _check(lambda x: reject_markup(x, f"字段 {key}"), value, f"{prefix}.{key}")
         elif value is not None and not isinstance(value, (int, float, bool)):
-            raise ValueError(f"字段 {key} 只能填文字、数字或是/否 / value must be text, number or boolean")
+            raise DomainInvalid(f"{prefix}.{key}", f"字段 {key} 只能填文字、数字或是/否 / value must be text, number or boolean")
         clean_values[key] = value
     return clean_values
 
@@ -102,23 +110,15 @@ class ApplicationCreate(BaseModel):
 
     profile: Profile
     applicant: Applicant
-    form_values: dict[str, Any] = Field(default_factory=dict, max_length=200)
-    commitments: list[str] = Field(default_factory=list, max_length=50, description="选择以告知承诺方式办理的事项代码")
+    form_values: dict[str, FormValue] = Field(default_factory=dict, max_length=200)
+    commitments: list[ItemCode] = Field(default_factory=list, max_length=50, description="选择以告知承诺方式办理的事项代码")
     idempotency_key: str | None = Field(default=None, max_length=64, pattern=r"^[A-Za-z0-9_.:-]+$")
     channel: str = Field(default="web", pattern=r"^(web|wechat|hotline|bot|window)$")
 
-    @field_validator("form_values")
-    @classmethod
-    def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return check_values(v)
-
-    @field_validator("commitments")
-    @classmethod
-    def _codes(cls, v: list[str]) -> list[str]:
-        for c in v:
-            if not re.fullmatch(CODE, c):
-                raise ValueError(f"事项代码不合法：{c[:40]} / invalid item code")
-        return list(dict.fromkeys(v))
+    def cleaned(self) -> "ApplicationCreate":
+        """The request with the applicant and the values normalised and checked (DomainInvalid)."""
+        return self.model_copy(update={"applicant": clean_applicant(self.applicant), "form_values": check_values(self.form_values),
+                                       "commitments": list(dict.fromkeys(self.commitments))})
 
 
 class DraftCreate(BaseModel):
@@ -127,13 +127,8 @@ class DraftCreate(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     profile: Profile
-    values: dict[str, Any] = Field(default_factory=dict, max_length=200)
+    values: dict[str, FormValue] = Field(default_factory=dict, max_length=200)
     channel: str = Field(default="web", pattern=r"^(web|wechat|hotline|bot|window)$")
-
-    @field_validator("values")
-    @classmethod
-    def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return check_values(v)
 
 
 class SignIn(BaseModel):
@@ -146,30 +141,10 @@ class SignIn(BaseModel):
 class DraftSubmit(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    values: dict[str, Any] = Field(default_factory=dict, max_length=200)
-    commitments: list[str] = Field(default_factory=list, max_length=50)
+    values: dict[str, FormValue] = Field(default_factory=dict, max_length=200)
+    commitments: list[ItemCode] = Field(default_factory=list, max_length=50)
     uscc: str | None = Field(default=None, max_length=40, description="为哪个已有主体办理(统一社会信用代码)；不填为新办")
     phone: str | None = Field(default=None, max_length=30, description="联系电话(默认用实名认证的手机号)")
-
-    @field_validator("values")
-    @classmethod
-    def _values(cls, v: dict[str, Any]) -> dict[str, Any]:
-        return check_values(v)
-
-    @field_validator("commitments")
-    @classmethod
-    def _codes(cls, v: list[str]) -> list[str]:
-        return ApplicationCreate._codes(v)
-
-    @field_validator("uscc")
-    @classmethod
-    def _uscc(cls, v: str | None) -> str | None:
-        return check_uscc(v)
-
-    @field_validator("phone")
-    @classmethod
-    def _phone(cls, v: str | None) -> str | None:
-        return _check(normalise_phone, v) if v else None
 
 
 class Transition(BaseModel):

@@ -14,12 +14,27 @@ from pathlib import Path
 from fastapi import APIRouter, Depends, Header, Path as PathParam, Query, Request, Response
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
+from starlette.convertors import Convertor, register_url_convertor
 
 from api.applications.access import Principal, bearer
 from api.applications.models import ApplicationCreate, DraftCreate, DraftSubmit, SignIn, Transition
 from api.deps import application_service
 from api.exceptions import DaobanError, InvalidInput, NotFound
 
+class _AppId(Convertor):
+    """An application id in a path: any segment except ``drafts`` (so /applications/drafts
+    is only the drafts route, and its 405 answers ``Allow: POST``)."""
+
+    regex = "(?!drafts(?:/|$))[^/]+"
+
+    def convert(self, value: str) -> str:
+        return value
+
+    def to_string(self, value) -> str:
+        return str(value)
+
+
+register_url_convertor("appid", _AppId())
 router = APIRouter(prefix="/applications", tags=["applications"])
 pages = APIRouter(tags=["pages"], include_in_schema=False)
 env = Environment(loader=FileSystemLoader(str(Path(__file__).parent / "templates")), autoescape=select_autoescape(["html"]))
@@ -84,13 +99,13 @@ def draft_submit(req: DraftSubmit, token: str = PathParam(max_length=200),
     return JSONResponse(app, status_code=201 if created else 200)
 
 
-@router.get("/{app_id}")
+@router.get("/{app_id:appid}")
 def get(app_id: str = PathParam(max_length=64), p: Principal = Depends(principal), svc=Depends(application_service)):
     """读取申请：需要申请人自己的 token、查询链接的 token(身份证号、电话打码)或部门登录(只看本部门事项，打码)。"""
     return JSONResponse(svc.get(app_id, p))  # already plain JSON: skip FastAPI's slow re-encoding of a large payload
 
 
-@router.get("/{app_id}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
+@router.get("/{app_id:appid}/qr.svg", response_class=Response, responses={200: {"content": {"image/svg+xml": {}}}})
 def qr(app_id: str = PathParam(max_length=64), for_: str = Query(default="track", alias="for", pattern="^(track|public)$"),
        p: Principal = Depends(principal), svc=Depends(application_service)):
     """回执二维码：`for=track` 指向申请人的查询链接(只给申请人)，`for=public` 指向一码展示页(不含个人信息)。"""
@@ -136,7 +151,7 @@ async def _entries(request: Request) -> list[dict]:
     return list(entries.values())
 
 
-@router.post("/{app_id}/items/{code}/supplements")
+@router.post("/{app_id:appid}/items/{code}/supplements")
 async def supply(request: Request, app_id: str = PathParam(max_length=64), code: str = PathParam(max_length=80),
                  idempotency_key: str | None = Header(default=None, max_length=64),
                  p: Principal = Depends(principal), svc=Depends(application_service)):
@@ -144,7 +159,7 @@ async def supply(request: Request, app_id: str = PathParam(max_length=64), code:
     return svc.supply(app_id, code, p, await _entries(request), _key(idempotency_key))
 
 
-@router.get("/{app_id}/supplements/{sid}")
+@router.get("/{app_id:appid}/supplements/{sid}")
 def supplement_file(app_id: str = PathParam(max_length=64), sid: int = PathParam(ge=1, le=2**31),
                     p: Principal = Depends(principal), svc=Depends(application_service)):
     sup = svc.supplement_file(app_id, sid, p)
@@ -153,7 +168,7 @@ def supplement_file(app_id: str = PathParam(max_length=64), sid: int = PathParam
                              "Cache-Control": "no-store"})
 
 
-@router.post("/{app_id}/items/{code}/transition")
+@router.post("/{app_id:appid}/items/{code}/transition")
 def transition(t: Transition, app_id: str = PathParam(max_length=64), code: str = PathParam(max_length=80),
                idempotency_key: str | None = Header(default=None, max_length=64),
                p: Principal = Depends(principal), svc=Depends(application_service)):

@@ -6,7 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Path as PathParam, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
-from api.applications.access import Principal, track_token_for
+from api.applications.access import Principal
 from api.applications.views import principal
 from api.deps import application_service
 
@@ -28,7 +28,7 @@ def _send(docs, name: str, view: dict, fmt: str, track_url: str | None) -> Respo
     return HTMLResponse(docs.render_html(name, view, track_url=track_url), headers=headers)
 
 
-@router.get("/{app_id}/documents/{name}")
+@router.get("/{app_id:appid}/documents/{name}")
 def document(app_id: str = PathParam(max_length=64), name: str = PathParam(max_length=100), format: str = FMT,
              p: Principal = Depends(principal), svc=Depends(application_service), docs=Depends(_docs)):
     """文书：application 一表申请书、receipt 回执、rongque 容缺清单、commitment-<事项代码> 告知承诺书。"""
