@@ -103,8 +103,10 @@
           if (!resp.ok) { result.textContent = "没有提交成功：" + ((data.error && data.error.message) || resp.status); btn.disabled = false; return; }
           result.replaceChildren();
           result.appendChild(el("div", "ok", "申请已提交，编号 " + data.id + "。已按部门分送：" + (data.dispatch || []).map(d => d.department).join("、") + "。"));
-          const img = el("img"); img.src = "/api/v1/applications/" + encodeURIComponent(data.id) + "/qr.svg"; img.alt = "申请回执二维码"; img.width = 120;
-          result.appendChild(img);
+          if (data.track_url && /^(https?:\/\/|\/)/.test(data.track_url)) {  // the applicant's own page: status, requests, documents
+            const a = el("a", "apply", "查看办理进度和回执"); a.href = data.track_url; a.target = "_blank"; a.rel = "noopener";
+            result.appendChild(a);
+          }
         } catch (err) { result.textContent = "网络开小差了，请再点一次提交（不会重复提交）。"; btn.disabled = false; }
       });
       card.appendChild(form);
