@@ -62,7 +62,7 @@ def test_build_writes_atomically_and_counts(built, faq_entries):
     for name in ("meta.json", "vectors.npy", "topics.npz", "pinyin.json", "calibration.json"):
         assert (Path(report.path) / name).exists(), name
     assert report.entries == sum(1 for e in faq_entries if e.active)
-    assert report.texts == len(idx.texts) == idx.n_vectors == idx.faiss.ntotal
+    assert report.texts == len(idx.texts) >= idx.n_vectors == idx.faiss.ntotal == len(idx.meta["indexed"])
     assert report.embedded == report.texts and emb.encoded == report.texts
     assert idx.calibration["calibrated"] and idx.calibration["set"] == "faq_blind_calib"
 
@@ -180,7 +180,7 @@ def test_calibrated_methods_on_the_calibration_set(built):
     assert set(cal["weights"]) == {"alpha", "tau", "mu", "gamma"}
     assert {"anchored", "activity", "free", "coverage"} <= set(cal["hybrid"])
     rep = cal["report"]
-    assert rep["hybrid"]["rejection"] >= 0.97 and rep["hybrid"]["rejection_without_cues"] >= 0.8
+    assert rep["hybrid"]["rejection"] >= 0.97 and rep["hybrid"]["rejection_without_cues"] >= 0.85
     # even with the fake embedder, understanding + BM25 beat the dense baseline
     assert rep["hybrid"]["answered_correct"] > rep["dense"]["answered_correct"]
 

@@ -77,10 +77,14 @@ def _office(region: dict, item: dict | None, code: str, district: str | None) ->
     return ri.get("department")
 
 
-def regional(entry: dict, topic: str, regions: dict, items: dict, region: str | None,
+def _get(entry, key: str):
+    return entry.get(key) if isinstance(entry, dict) else getattr(entry, key, None)
+
+
+def regional(entry, topic: str, regions: dict, items: dict, region: str | None,
              district: str | None) -> tuple[str | None, str | None]:
     """(regional direct sentence or None, region note or None) for an item entry."""
-    code = entry.get("item_code")
+    code = _get(entry, "item_code")
     if not region or not code or region not in regions:
         return None, None
     reg = regions[region]
@@ -112,12 +116,12 @@ def regional(entry: dict, topic: str, regions: dict, items: dict, region: str | 
 _TAIL = re.compile(r"^(来源：|（标注【推断】|（部分内容为推断)")
 
 
-def compose(entry: dict, *, regions: dict, items: dict, region: str | None = None,
+def compose(entry, *, regions: dict, items: dict, region: str | None = None,
             district: str | None = None) -> tuple[str, str, str]:
-    """(answer, direct, short) for a hit, regional when a region is known."""
-    answer = entry["answer"]
-    direct = entry.get("direct") or first_clause(answer.splitlines()[0] if answer else "", 90)
-    reg_direct, note = regional(entry, entry["topic"], regions, items, region, district)
+    """(answer, direct, short) for a hit (an entry or its dict), regional when a region is known."""
+    answer = _get(entry, "answer")
+    direct = _get(entry, "direct") or first_clause(answer.splitlines()[0] if answer else "", 90)
+    reg_direct, note = regional(entry, _get(entry, "topic"), regions, items, region, district)
     if reg_direct:
         lines = answer.splitlines()
         if lines and lines[0].strip() == direct:
@@ -136,17 +140,17 @@ def compose(entry: dict, *, regions: dict, items: dict, region: str | None = Non
     return answer, direct, short_text(entry, direct, items, regions, region, district)
 
 
-def short_text(entry: dict, direct: str, items: dict, regions: dict, region: str | None,
+def short_text(entry, direct: str, items: dict, regions: dict, region: str | None,
                district: str | None) -> str:
     """≤ 140 characters to read out or send by SMS: what, the direct answer, where to ask."""
-    code = entry.get("item_code")
+    code = _get(entry, "item_code")
     name = (items.get(code) or {}).get("short") or (items.get(code) or {}).get("name") if code else None
     text = f"{name}：{direct}" if name and name not in direct else direct
     if region and region in regions and code:
         office = _office(regions[region], items.get(code), code, district)
         if office and office not in text:
             text += f"（{regions[region]['short']}由{office}办理）"
-    if entry.get("inferred"):
+    if _get(entry, "inferred"):
         text += "以窗口核实为准。"
     hotline = (regions.get(region) or {}).get("hotline") or "12345"
     tail = f"详询{hotline}。"

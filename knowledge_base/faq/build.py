@@ -31,7 +31,10 @@ import yaml
 
 from knowledge_base.faq.entries import TOPICS, FaqEntry, build_entries, name_variants
 
-FORMAT_VERSION = 3
+FORMAT_VERSION = 4
+# wordings of one entry closer than this to one already indexed are embedded (kept for the
+# next build's cache) but not put in FAISS: half the vectors, the same answers (README: FAQ)
+DEDUPE_COS = 0.97
 FAQ_DATA = "faq"  # data_dir / "faq": curated.yaml, aliases.yaml, out_of_scope.yaml
 
 
@@ -171,10 +174,18 @@ def region_facts(catalog) -> dict:
     return out
 
 
+def _label(item) -> str:
+    """What staff call the item when reading out: its name without the bracket if short,
+    else its first alias (营业执照, 药品经营许可证, 消防证)."""
+    base = re.sub(r"[（(][^）)]*[）)]", "", item.name).strip()
+    if len(base) <= 10 or not item.aliases:
+        return base
+    return item.aliases[0]
+
+
 def item_facts(catalog) -> dict:
-    return {code: {"name": it.name, "short": name_variants(it, catalog)[1] if len(name_variants(it, catalog)) > 1
-                   and len(name_variants(it, catalog)[1]) < len(it.name) else it.name,
-                   "department": it.department, "department_key": it.department_key}
+    return {code: {"name": it.name, "short": _label(it), "department": it.department,
+                   "department_key": it.department_key}
             for code, it in catalog.items.items()}
 
 
@@ -230,6 +241,25 @@ def _encode(embedder, texts: list[str], progress: bool, batch_size: int) -> np.n
         return embedder.encode(texts, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
 
 
+def dedupe(vectors: np.ndarray, text_entry: list[int], cos: float = DEDUPE_COS) -> list[int]:
+    """Text indices to put in FAISS: per entry its canonical question, then every wording
+    not within ``cos`` of one already kept (name variants of one template mostly)."""
+    out: list[int] = []
+    start = 0
+    n = len(text_entry)
+    while start < n:
+        end = start
+        while end < n and text_entry[end] == text_entry[start]:
+            end += 1
+        kept = [start]
+        for i in range(start + 1, end):
+            if float(np.max(vectors[kept] @ vectors[i])) < cos:
+                kept.append(i)
+        out.extend(kept)
+        start = end
+    return out
+
+
 def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, data_dir: Path,
                 progress: bool = False, keep: int = 3, batch_size: int = 64, calibrate: bool | str = True,
                 calibration_key: str | None = None):
@@ -263,7 +293,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
     if prev is not None:
         try:
             meta = json.loads((prev / "meta.json").read_text(encoding="utf-8"))
-            if meta.get("embedder") == embedder.name and meta.get("format") == FORMAT_VERSION:
+            if meta.get("embedder") == embedder.name and meta.get("text_keys"):
                 vecs = np.load(prev / "vectors.npy")
                 old_vecs = dict(zip(meta["text_keys"], vecs))
                 old_hashes = meta.get("entry_hashes", {})
@@ -282,6 +312,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
             vectors[i] = old_vecs[k]
     if todo:
         vectors[todo] = _encode(embedder, [texts[i] for i in todo], progress, batch_size)
+    indexed = dedupe(vectors, text_entry)
     entry_hashes = {e.id: e.content_hash() for e in all_entries}
     changed = sum(1 for e in active if old_hashes.get(e.id) != entry_hashes[e.id])
 
@@ -301,6 +332,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
         "entries": [e.model_dump() for e in active],
         "inactive": [{"id": e.id, "overridden_by": e.overridden_by} for e in all_entries if not e.active],
         "entry_hashes": entry_hashes, "texts": texts, "text_keys": keys, "text_entry": text_entry,
+        "indexed": indexed, "dedupe_cos": DEDUPE_COS,
         "lexicon": lex, "regions": region_facts(catalog), "items": item_facts(catalog),
     }
     stamp = time.strftime("%Y%m%d-%H%M%S") + f"-{os.getpid()}-{int(time.time_ns() % 1_000_000):06d}"
@@ -312,6 +344,10 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
         classifier.save(tmp / "topics.npz")
         index = FaqIndex.open(tmp, embedder)
         cal_report = None
+        if calibration_key:  # the lexicon (aliases, refusal cues, topic cues) moves the fit too
+            lex_hash = hashlib.sha1(json.dumps([lex, sorted(map(str, topic_examples([], lambda t: t)))],
+                                               ensure_ascii=False, sort_keys=True).encode("utf-8")).hexdigest()[:12]
+            calibration_key = f"{calibration_key}:{lex_hash}"
         if calibrate == "auto" and calibration_key and prev_cal and prev_cal.get("key") == calibration_key:
             cal = prev_cal
         elif calibrate:
@@ -361,6 +397,6 @@ def rebuild(settings, *, catalog=None, edits=None, embedder=None, progress: bool
 
     entries = build_entries(catalog, settings.data_dir, edits)
     base = hashlib.sha1("".join(e.content_hash() for e in build_entries(catalog, settings.data_dir)).encode())
-    key = f"{calibration_set_key()}:{base.hexdigest()[:16]}:{FORMAT_VERSION}"
+    key = f"{calibration_set_key()}:{base.hexdigest()[:16]}:{FORMAT_VERSION}:{DEDUPE_COS}"
     return build_index(entries, embedder, settings.index_dir, catalog=catalog, data_dir=settings.data_dir,
                        progress=progress, calibrate=calibrate, calibration_key=key)

@@ -34,8 +34,9 @@ REGRESSION_SET = "faq/eval.yaml"  # under data_dir
 TARGET_REJECTION = 0.97
 # the thresholds alone (refusal cues aside) must refuse this share: cue lists never cover
 # every out-of-scope subject, so the gate may not lean on them
-ROBUST_REJECTION = 0.8
+ROBUST_REJECTION = 0.85
 TIERS = ("anchored", "activity", "free")
+GATE_VERSION = 3  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {
     "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
     "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15),
@@ -214,7 +215,7 @@ def calibration_set_key() -> str | None:
     import hashlib
 
     h = hashlib.sha1(CALIBRATION_SET.read_bytes())
-    h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, TIERS)).encode())
+    h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, TIERS, GATE_VERSION)).encode())
     return h.hexdigest()[:16]
 
 

@@ -145,8 +145,8 @@ class Gate:
        government service when no permit is named) → not answered;
     2. the question names the top hit's subject (*anchored*: its permit, or a term of a
        general entry such as 证照分离) → answered when its best wording's cosine ≥ ``anchored``;
-    3. it names only an activity that points at the top hit's permit (药店, 网吧 …) →
-       answered when that cosine ≥ ``activity``;
+    3. it names only an activity (药店, 网吧 …) or a general word (消防, 社保) that points at
+       the top hit's permit → answered when that cosine ≥ ``activity``;
     4. otherwise → answered when that cosine ≥ ``free`` and ≥ ``coverage`` of the
        question's character bigrams occur somewhere in the base.
     ``dense``/``bm25`` baselines: their own score ≥ ``score``.
@@ -157,15 +157,15 @@ class Gate:
         """The question names the top hit's subject: its permit (not only an activity) or a
         term of a general entry (证照分离, 健康证 …)."""
         if entry.item_code:
-            return sig.u.named and sig.u.items.get(entry.item_code, 0.0) >= 0.25
+            return sig.u.named and sig.u.items.get(entry.item_code, 0.0) >= 0.75
         return entry.id in sig.u.subjects
 
     @staticmethod
     def tier(sig: Signals, entry: FaqEntry) -> str:
         if Gate.anchored(sig, entry):
             return "anchored"
-        if entry.item_code and not sig.u.named and sig.u.items.get(entry.item_code, 0.0) > 0:
-            return "activity"
+        if entry.item_code and sig.u.items.get(entry.item_code, 0.0) > 0:
+            return "activity"  # an activity (药店) or only a general word (消防, 登记证) points at it
         return "free"
 
     @staticmethod
@@ -206,8 +206,11 @@ class FaqIndex:
         self.entries = entries
         self.by_id = {e.id: i for i, e in enumerate(entries)}
         self.texts: list[str] = meta["texts"]
-        self.text_entry = np.asarray(meta["text_entry"], dtype=np.int64)
-        vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+        text_entry = np.asarray(meta["text_entry"], dtype=np.int64)
+        # FAISS holds the indexed wordings (build.dedupe); faiss id -> text index
+        self.text_ids = np.asarray(meta.get("indexed") or range(len(self.texts)), dtype=np.int64)
+        self.text_entry = text_entry[self.text_ids]
+        vectors = np.ascontiguousarray(vectors[self.text_ids] if len(vectors) else vectors, dtype=np.float32)
         self.dim = int(vectors.shape[1])
         self.n_vectors = int(len(vectors))
         self.embedder = embedder
@@ -236,6 +239,13 @@ class FaqIndex:
         self.is_general = np.array([e.item_code is None for e in entries])
         provs = meta["lexicon"].get("item_provinces", {})
         self.entry_provinces = [set(provs.get(e.item_code or "", [])) for e in entries]
+        # vectorised lookups: item -> its entries, entry -> item number
+        self.item_entries: dict[str, np.ndarray] = {}
+        for i, c in enumerate(self.entry_item):
+            if c:
+                self.item_entries.setdefault(c, []).append(i)
+        self.item_entries = {c: np.asarray(ix, dtype=np.int64) for c, ix in self.item_entries.items()}
+        self._region_fixed: dict[str | None, np.ndarray] = {}
         self.regions = meta.get("regions", {})
         self.items = meta.get("items", {})
         self._redirects = {e["id"]: e["overridden_by"] for e in meta.get("inactive", []) if e.get("overridden_by")}
@@ -308,20 +318,20 @@ class FaqIndex:
             qv = None
             if self.faiss is not None and self.embedder is not None:
                 qv = np.asarray(self.embedder.encode_query(text), dtype=np.float32)
-                k = min(256, self.n_vectors)
+                k = min(128, self.n_vectors)
                 sims, ids = self.faiss.search(qv.reshape(1, -1), k)
                 sims, ids = sims[0], ids[0]
                 dense[:] = sims[-1]
                 ents = self.text_entry[ids]
                 _, first = np.unique(ents, return_index=True)  # first occurrence = each entry's best
                 dense[ents[first]] = sims[first]
-                best[ents[first]] = ids[first]
+                best[ents[first]] = ids[first]  # a FAISS id (texts[text_ids[id]] is the wording)
             hit = (dense, best, qv)
             if use_cache:
                 self._dense_cache.put(text, hit)
         dense, best, qv = hit
         if qv is not None and exact_items:
-            todo = [i for i, c in enumerate(self.entry_item) if c in exact_items and best[i] < 0]
+            todo = [int(i) for c in exact_items for i in self.item_entries.get(c, ()) if best[i] < 0]
             if todo:
                 dense, best = dense.copy(), best.copy()
                 for i in todo:
@@ -353,11 +363,26 @@ class FaqIndex:
         topic_p = np.array([sig.u.topics.get(t, 0.0) for t in TOPICS], dtype=np.float32)[self.entry_topic] \
             if sig.u.topics else np.zeros(n, dtype=np.float32)
         items, subjects = sig.u.items, sig.u.subjects
-        item_ev = np.array([items.get(c, 0.0) if c else subjects.get(e.id, 0.0)
-                            for c, e in zip(self.entry_item, self.entries)], dtype=np.float32)
+        item_ev = np.zeros(n, dtype=np.float32)
+        for code, ev in items.items():
+            ix = self.item_entries.get(code)
+            if ix is not None:
+                item_ev[ix] = ev
+        for eid in subjects:
+            if eid in self.by_id:
+                item_ev[self.by_id[eid]] = subjects[eid]
         general = (self.is_general & (not items)).astype(np.float32)
-        fixed = np.zeros(n, dtype=np.float32)
-        region = sig.u.region
+        fixed = self._fixed(sig.u.region)
+        return {"dense": sig.dense, "bm25": sig.lex / top if top > 0 else np.zeros(n, dtype=np.float32),
+                "topic": topic_p, "item": item_ev, "general": general, "fixed": fixed}
+
+    def _fixed(self, region: str | None) -> np.ndarray:
+        """Per-entry penalties for a region (cached): another region's own entries out, items
+        of another province down; with no region, region-only entries slightly down."""
+        fixed = self._region_fixed.get(region)
+        if fixed is not None:
+            return fixed
+        fixed = np.zeros(len(self.entries), dtype=np.float32)
         if region:
             prov = (self.understander.region_province or {}).get(region)
             for i, e in enumerate(self.entries):
@@ -369,8 +394,8 @@ class FaqIndex:
             for i, e in enumerate(self.entries):
                 if e.region:
                     fixed[i] -= REGION_ONLY_PENALTY
-        return {"dense": sig.dense, "bm25": sig.lex / top if top > 0 else np.zeros(n, dtype=np.float32),
-                "topic": topic_p, "item": item_ev, "general": general, "fixed": fixed}
+        self._region_fixed[region] = fixed
+        return fixed
 
     def scores(self, sig: Signals, method: Method, weights: dict | None = None) -> np.ndarray:
         if method == "bm25":
@@ -386,13 +411,14 @@ class FaqIndex:
 
     def _hit(self, i: int, score: float, sig: Signals) -> Hit:
         e = self.entries[i]
-        answer, direct, short = compose(e.model_dump(), regions=self.regions, items=self.items,
+        answer, direct, short = compose(e, regions=self.regions, items=self.items,
                                         region=sig.u.region, district=sig.u.district)
         bt = int(sig.best_text[i])
         item = self.items.get(e.item_code or "")
         return Hit(id=e.id, question=e.question, answer=answer, item_code=e.item_code, topic=e.topic,
                    score=float(score), direct=direct, short=short, dense=float(sig.dense[i]),
-                   lexical=float(sig.lex[i]), matched=self.texts[bt] if bt >= 0 else "", sources=list(e.sources),
+                   lexical=float(sig.lex[i]), matched=self.texts[int(self.text_ids[bt])] if bt >= 0 else "",
+                   sources=list(e.sources),
                    origin=e.origin, inferred=e.inferred, item_name=item["name"] if item else None)
 
     def _clarify(self, sig: Signals, order: list[int], score: np.ndarray) -> tuple[Clarify | None, list[int]]:
@@ -404,7 +430,7 @@ class FaqIndex:
         topic = self.entries[order[0]].topic
         picks = []
         for code in amb:  # sorted by the share of regions listing the item
-            idx = [i for i, c in enumerate(self.entry_item) if c == code]
+            idx = [int(i) for i in self.item_entries.get(code, ())]
             if not idx:
                 continue
             same = [i for i in idx if self.entries[i].topic == topic]

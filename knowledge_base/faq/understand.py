@@ -203,6 +203,7 @@ class Understander:
                 evidence[c] = max(evidence.get(c, 0.0), wt)
             u.item_words.append(w)
         u.named = bool(evidence)
+        strong = any(w in self.item_words and w not in self.weak for _, w in found)
         if not evidence:  # activities point at an item only when no permit is named
             for _, w in found:
                 if w not in self.hint_words:
@@ -212,7 +213,7 @@ class Understander:
                     evidence[c] = max(evidence.get(c, 0.0), 0.5 / len(codes))
                 u.item_words.append(w)
         u.items = evidence
-        u.refusal = self.refusal(text, named=u.named)
+        u.refusal = self.refusal(text, named=strong)
         u.masked = self.mask(text)
         u.retrieval = self.strip_places(text)
         if self.classifier is not None:
@@ -220,6 +221,7 @@ class Understander:
         return u
 
     def refusal(self, text: str, *, named: bool) -> str | None:
+        """``named``: a permit is named by a specific name (not only 社保, 消防, 登记证 …)."""
         for category, cues in self.intents.items():
             for cue in cues:
                 if cue in text:
