@@ -30,7 +30,11 @@ import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-SETS = {"calib": ROOT / "benchmarks/data/describe_blind_calib.yaml", "report": ROOT / "benchmarks/data/describe_blind_report.yaml"}
+SETS = {
+    "calib": ROOT / "benchmarks/data/describe_blind_calib.yaml",  # calibration (tuned on)
+    "report": ROOT / "benchmarks/data/describe_blind_report.yaml",  # first report set: seen after its first run, no longer blind
+    "fresh": ROOT / "benchmarks/data/describe_blind_fresh.yaml",  # written after the fixes, run once for the closing figures
+}
 
 
 def pct(values, p):
@@ -53,6 +57,7 @@ class Scored:
     got: set
     coverage: str
     why: str
+    fire_only: bool = False  # the one difference is the fire check at every size (issue 7's rule, not the labeller's)
 
 
 def expected_region(case: dict) -> str | None:
@@ -70,13 +75,14 @@ def score_result(case: dict, bundle: dict, region: str | None, contract: set[str
     got = items | steps
     want = set(case.get("codes") or [])
     got_contract = got & contract
-    extra_items = items - contract
+    extra_items = items - contract - set(case.get("codes") or [])
     region_ok = region == expected_region(case)
     outside_ok = True
     if case.get("other_permits"):
         outside_ok = bool(extra_items) or bundle["coverage"] in ("partial", "unknown")
     told_none = bool(case.get("regulated")) and not items and bundle["coverage"] == "known"
     correct = got_contract == want and region_ok and outside_ok and not told_none
+    fire_only = not correct and region_ok and outside_ok and not told_none and (got_contract ^ want) == {"fire_safety_check"}
     why = []
     if got_contract != want:
         why.append(f"missing {sorted(want - got_contract)} extra {sorted(got_contract - want)}")
@@ -84,7 +90,12 @@ def score_result(case: dict, bundle: dict, region: str | None, contract: set[str
         why.append(f"region {region} != {expected_region(case)}")
     if not outside_ok:
         why.append(f"outside permits {case['other_permits']} but coverage {bundle['coverage']} and no item")
-    return Scored(case, correct, told_none, region_ok, got, bundle["coverage"], "; ".join(why))
+    return Scored(case, correct, told_none, region_ok, got, bundle["coverage"], "; ".join(why), fire_only)
+
+
+def comparable(cases) -> set[str]:
+    """The contract's codes, plus codes the labels use (a labeller may name one of ours, e.g. ha_small_shop_registration)."""
+    return contract_codes() | {c for case in cases for c in case.get("codes") or []}
 
 
 def evaluate(svc, cases, contract) -> list[Scored]:
@@ -116,7 +127,8 @@ def summary(name: str, scored: list[Scored]) -> str:
     out_ok = sum(s.correct for s in outside)
     corr = [s for s in scored if "改口" in (s.case.get("note") or "") or "correction" in " ".join(s.case.get("mix") or [])]
     corr_ok = sum(s.correct for s in corr)
-    return (f"{name:<28}{n:>5}{ok / n:>9.3f}{none:>11}{sum(s.region_ok for s in scored) / n:>9.2f}"
+    fire = sum(s.fire_only for s in scored)
+    return (f"{name:<28}{n:>5}{ok / n:>9.3f}{(ok + fire) / n:>10.3f}{none:>11}{sum(s.region_ok for s in scored) / n:>9.2f}"
             f"{f'{out_ok}/{len(outside)}':>12}{f'{corr_ok}/{len(corr)}':>12}")
 
 
@@ -176,11 +188,13 @@ def latency(svc_sem, svc_plain, texts, rounds: int):
 
 
 def accuracy(svc_sem, svc_plain, sets):
-    contract = contract_codes()
     print()
-    print(f"{'set / reader':<28}{'n':>5}{'correct':>9}{'told none':>11}{'region':>9}{'outside ok':>12}{'corrections':>12}")
+    print(f"{'set / reader':<28}{'n':>5}{'correct':>9}{'+fire rule':>10}{'told none':>11}{'region':>9}{'outside ok':>12}{'corrections':>12}")
+    print("(+fire rule: also counting bundles whose one difference from the label is the pre-opening fire check,"
+          " which this system gives every dining room per 消防法第73条 where labellers often assumed a size threshold)")
     for name in sets:
         cases = yaml.safe_load(SETS[name].read_text(encoding="utf-8"))
+        contract = comparable(cases)
         print(summary(f"{name}: describe + semantic", evaluate(svc_sem, cases, contract)))
         print(summary(f"{name}: describe, lexicon only", evaluate(svc_plain, cases, contract)))
         print(summary(f"{name}: keyword baseline", keyword_baseline(svc_plain, cases, contract)))
@@ -192,8 +206,8 @@ def calibrate():
 
     from knowledge_base.intake.matcher import Thresholds
 
-    contract = contract_codes()
     cases = yaml.safe_load(SETS["calib"].read_text(encoding="utf-8"))
+    contract = comparable(cases)
     svc = make_service(True)
     print(f"{'accept':>8}{'margin':>8}{'ask':>8}{'correct':>9}{'told none':>11}{'asked':>7}")
     for accept, margin, ask in itertools.product((0.88, 0.89, 0.90, 0.91, 0.92, 0.93), (0.0, 0.01, 0.02), (0.86, 0.87, 0.88, 0.89)):
@@ -207,8 +221,8 @@ def calibrate():
 
 
 def misses(name: str):
-    contract = contract_codes()
     cases = yaml.safe_load(SETS[name].read_text(encoding="utf-8"))
+    contract = comparable(cases)
     svc = make_service(True)
     for s in evaluate(svc, cases, contract):
         if not s.correct:
@@ -228,7 +242,7 @@ def main():
     svc_sem, svc_plain = make_service(True), make_service(False)
     texts = [c["text"] for c in yaml.safe_load(SETS["calib"].read_text(encoding="utf-8"))]
     latency(svc_sem, svc_plain, texts, args.rounds)
-    accuracy(svc_sem, svc_plain, ["calib", "report"])
+    accuracy(svc_sem, svc_plain, [name for name, path in SETS.items() if path.exists()])
 
 
 if __name__ == "__main__":

@@ -38,10 +38,11 @@ def test_decisions_follow_the_thresholds(catalog, tmp_path):
     words = ["洗车店", "汽修厂", "服装店"]
     keys = ["car_wash", "vehicle_repair", "clothing"]
     emb = TableEmbedder({"洗车店": [1, 0, 0, 0], "汽修厂": [0, 1, 0, 0], "服装店": [0, 0, 1, 0],
-                         "精洗车行": [1, 0.05, 0, 0], "修洗车": [1, 0.97, 0, 0], "卖衣服的": [0, 0, 1, 0.01], "纹身店": [0.2, 0.1, 0.1, 1]})
+                         "洗车行": [1, 0.05, 0, 0], "精洗车行": [1, 0.05, 0, 0], "修洗车": [1, 0.97, 0, 0], "卖衣服的": [0, 0, 1, 0.01], "纹身店": [0.2, 0.1, 0.1, 1]})
     m = ActivityMatcher(emb, words, keys, emb.encode(words), Thresholds(accept=0.95, margin=0.05, ask=0.7),
                         confirm_only=frozenset({"clothing"}))
-    assert m.match("精洗车行").decision == "accept" and m.match("精洗车行").keys == ["car_wash"]
+    assert m.match("洗车行").decision == "accept" and m.match("洗车行").keys == ["car_wash"]
+    assert m.match("精洗车行").decision == "ask"  # 精 is not in any catalog word: asked, not taken
     ask = m.match("修洗车")
     assert ask.decision == "ask" and set(ask.keys) == {"car_wash", "vehicle_repair"}
     assert m.match("纹身店").decision == "unknown"

@@ -45,7 +45,7 @@ class IntakeService:
         self.catalog = catalog
         self.engine = Engine(catalog)
         self.lexicon = build_lexicon(catalog)
-        self.describer = Describer(self.lexicon)
+        self.describer = Describer(self.lexicon, industries=catalog.industries)
         self.db = engine
         self._log_q: queue.Queue | None = None
         if engine is not None:
@@ -54,7 +54,7 @@ class IntakeService:
 
     def attach_matcher(self, matcher) -> None:
         """Recognise trades beyond the synonym list from now on (thread-safe swap)."""
-        self.describer = Describer(self.lexicon, matcher)
+        self.describer = Describer(self.lexicon, matcher, industries=self.catalog.industries)
 
     def close(self) -> None:
         if self._log_q is not None:

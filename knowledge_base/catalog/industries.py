@@ -79,6 +79,7 @@ TAGS = {
     "playground",  # 儿童乐园、室内游乐场 (公共娱乐场所)
     "stationery",  # 文具店 (卖图书报刊时才要出版物许可)
     "after_school",  # 校外托管、学生小饭桌 (供餐要食品经营许可)
+    "food_stall",  # 食品摊贩 (按省小摊点条例登记/备案，不办食品经营许可)
 }
 
 Coverage = Literal["rules", "none", "partial"]

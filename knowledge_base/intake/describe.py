@@ -46,28 +46,29 @@ ONLY = re.compile(r"(光|只|就只|仅|只是|就光)(卖|经营|做|开|搞)")
 POST_NEG = re.compile(r"^(就|也|都|先|还是)?(不卖了|不卖|不做了|不做|不开了|不开|不要了|不搞了|不弄了|算了|取消了|就算了|不经营了|不干了)")
 # 「卖给超市和医院」「给饭店送气」「在商场里」「商场里的小铺位」: other businesses named as clients or places
 CONTEXT_RE = re.compile(
-    r"(?:卖给|供给|供应给|提供给|批发给|配送给|送给|供货给|送到|给)(?!人|客人|顾客|大家|孩子|老人|学生|自己)(?P<c>[^，。；,;！？]{1,14}?)(?=做|供货|供应|送|提供|加工|印|配送|装|修|$|[，。；,;！？])"
-    r"|在(?P<l>[\u4e00-\u9fa5]{1,8}?)(?:里面|里边|里|内|旁边|对面|附近|门口|楼上|楼下|边上|隔壁)"
+    r"(?:卖给|供给|供应给|提供给|批发给|配送给|送给|供货给|送到|给|往|向)(?!人|客人|顾客|大家|孩子|老人|学生|自己|外地)(?P<c>[^，。；,;！？]{1,14}?)(?=做|供货|供应|送|提供|加工|印|配送|装|修|批|发|卖|$|[，。；,;！？])"
+    r"|(?:在|喺|系)(?P<l>[\u4e00-\u9fa5]{1,8}?)(?:里面|里边|里头|入面|里|内|旁边|对面|附近|门口|楼上|楼下|边上|隔壁)"
     r"|(?P<m>[\u4e00-\u9fa5]{1,6}?)(?:里|内)的(?:小)?(?:铺位|铺面|档口|柜台|店铺|门面|摊位|位置|一个)"
 )
+POST_NEG_STEP = re.compile(r"^(先|暂时|暂)?(不交|不办|不用|不要|不弄|不搞|不开)")
 LICENCE_WORDS = ("证", "许可", "专卖局", "局", "备案")
 TRADE_VERB = re.compile(r"(开|搞|弄|整|做|办|干)(一)?(个|家|间)?$")
 NEG_BRIDGE = set("是要开做卖带含设提供搞弄经营干想打算准备再泡脚去了个家一间也还")  # 「不是要开」「也不泡脚」
 NOT_NEG = ("不错", "不少", "不大", "不小", "不远", "不到", "不超过", "不多", "不太", "不一定")
 RETRACT = re.compile(r"(算了|不卖了|不做了|不开了|不弄了|不搞了|不干了|取消了|取消|不要了|放弃了|打消了|不打算了|不考虑了|没打算)")
-_NEG = re.compile(r"(不|没|無|无|非|未|别|不会|不用|不打算|不想|不再)[^，。,；;！!？?]{0,3}$")
+_NEG = re.compile(r"(不|没|無|无|非|未|别|唔|冇|不会|不用|不打算|不想|不再)[^，。,；;！!？?]{0,3}$")
 # 「不带餐厅」「没有KTV」「不是饭店」「不开饭店了」: the activity right after a negation is not the business
-ACT_NEG = re.compile(r"(不|没有?|无|非|别)(是|带|含|设|开|做|提供|卖|要|搞|附设|弄|经营|干)?(个|家|一家|一个)?$")
+ACT_NEG = re.compile(r"(不|没有?|无|非|别|唔|冇)(是|系|带|含|设|开|做|提供|卖|要|搞|附设|弄|经营|干)?(个|家|一家|一个)?$")
 
 # flag word patterns: (profile key, value, words)
 FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("halal", True, ("清真",)),
     ("tobacco", True, ("香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒", "烟柜")),
-    ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好", "整箱", "整瓶", "瓶装", "罐装", "盒装", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食", "奶粉", "方便面", "火腿肠")),
-    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸", "散酒", "打散酒", "散茶", "现泡", "现制", "自制", "饭吃", "给客人做", "提供早餐", "供餐", "管饭")),
+    ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好", "整箱", "整瓶", "整件", "灌好瓶", "瓶装", "罐装", "盒装", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食", "奶粉", "方便面", "火腿肠")),
+    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸", "散酒", "打散酒", "散茶", "现泡", "现制", "自制", "饭吃", "给客人做", "提供早餐", "供餐", "管饭", "早饭", "卖早点", "煮饭")),
     ("food_sales", "produce", ("只卖蔬菜", "只卖水果", "只卖生鲜", "食用农产品")),
     ("workshop", True, ("小作坊", "自己加工", "自产", "批发给", "加工后", "生产加工", "作坊", "卖给别的店", "供给饭店")),
-    ("radiation", True, ("X光", "x光", "CT", "DR", "牙片机", "拍片", "放射", "B超机")),
+    ("radiation", True, ("X光", "x光", "CT", "DR", "牙片机", "牙片", "全景机", "拍片", "放射", "B超机")),
     ("maternal", True, ("助产", "接生", "婚检", "婚前检查", "产前", "结扎", "人流", "终止妊娠", "妇产")),
     ("entertainment", True, ("卡拉OK", "卡拉ok", "K歌", "客人唱歌", "顾客唱歌", "自己唱歌", "跳舞", "舞池", "蹦迪", "点歌")),
     ("live_music", True, ("驻唱", "乐队", "歌手", "演艺", "演出", "表演", "现场音乐", "弹唱")),
@@ -75,11 +76,12 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("elevator", True, ("电梯", "扶梯")),
     ("amusement_rides", True, ("过山车", "摩天轮", "大型游乐设施", "旋转木马", "海盗船")),
     ("seed_repack", True, ("分装种子", "种子分装", "生产种子", "制种", "繁种", "分装", "繁育")),
-    ("online_drug_info", True, ("药品信息", "医药网站", "药品网站")),
+    ("online_drug_info", True, ("药品信息", "医药网站", "药品网站", "网上卖药", "网上药店", "小程序卖药", "线上卖药", "网上售药")),
     ("books", True, ("卖书", "图书", "书籍", "教辅", "报刊", "杂志", "音像", "课外书", "绘本", "小说")),
     ("drugs", True, ("卖药", "非处方药", "感冒药", "药品柜", "常用药", "OTC")),
-    ("meals", True, ("食堂", "做饭", "开伙", "供餐", "管饭", "三餐", "午餐", "管吃", "包吃", "晚饭", "管一顿", "吃住")),
+    ("meals", True, ("食堂", "做饭", "开伙", "供餐", "管饭", "三餐", "午餐", "管吃", "包吃", "晚饭", "管一顿", "吃住", "煮饭", "饭堂", "厨房")),
 ]
+NO_TOBACCO_RE = re.compile(r"(没有?|冇|无|不)(有)?(香)?烟(卖|售)")
 TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营|也卖|还卖)\s*(点|些|一些|的)?\s*(香)?烟(?![花囱雾道机头台])")
 # medical devices: the national list of class II products exempt from the business filing,
 # other class II, class III
@@ -102,7 +104,7 @@ GENERIC_TRADE = {"", "个", "家", "新", "小", "一", "自己", "自己的", "
 STARTUP_WORDS = {
     "business_registration": ("营业执照", "执照", "工商登记", "办照"),
     "company_seal": ("刻章", "公章", "印章", "刻个章", "刻公章"),
-    "bank_account": ("银行开户", "开户", "对公账户", "银行账户", "开个账户"),
+    "bank_account": ("银行开户", "对公账户", "银行账户", "基本户", "银行开个户", "开户"),
     "tax_invoice": ("税务", "发票", "领票", "报税", "税务登记", "税控"),
     "social_insurance": ("社保", "参保", "社会保险"),
     "housing_fund": ("公积金",),
@@ -165,6 +167,15 @@ def _pinyin_index(words: list[str]):
         return None, 0
 
 
+FOOD_CAPABLE = {"catering", "food_retail", "produce", "food_workshop", "food_factory", "bakery", "elderly_canteen", "food_stall"}
+FOOD_SALE_RE = re.compile(r"(卖|售|销售|摆个冰柜卖|带货)[^，。；,;]{0,4}(饮料|零食|雪糕|冷饮|食品|特产|枸杞|肉干|牛肉干|羊肉干|红枣|糕点|饼干|奶茶|咖啡|水果|熟食|小吃|吃的)")
+
+
+def found_food_sale(text: str) -> bool:
+    """The text says food is sold (「卖饮料」「直播卖零食」), not just that something is packaged."""
+    return bool(FOOD_SALE_RE.search(text))
+
+
 def _to_digits(text: str) -> str:
     try:
         return cn2an.transform(text, "cn2an")
@@ -177,9 +188,10 @@ class Describer:
     ``matcher`` (optional, knowledge_base/intake/matcher.py) recognises trades the
     lexicon lacks; without it such words stay unrecognised."""
 
-    def __init__(self, lexicon: Lexicon, matcher=None):
+    def __init__(self, lexicon: Lexicon, matcher=None, industries: dict | None = None):
         self.lexicon = lexicon
         self.matcher = matcher
+        self.industries = industries  # activity key -> Industry (to know which can sell food)
         self._activity_words = sorted((w for w in lexicon.activity_words if w and w not in STOP), key=len, reverse=True)
         self._pinyin_words, self._pinyin_max = _pinyin_index(self._activity_words)
         self._district_words = sorted(lexicon.district_words, key=len, reverse=True)
@@ -220,7 +232,8 @@ class Describer:
             # a clause that takes back without naming anything: 「后来想想算了不卖了」
             c.retract = bool(RETRACT.search(c.raw))
             # 「哦不对，刚量了是一百四」: a bare 「不对」 makes the next clause the correction
-            if c.correction and i + 1 < len(out) and len(re.sub(r"[\s哦噢呃啊嗯不对是的说错了搞错了]", "", c.raw)) == 0:
+            if (c.correction or c.raw.strip() in ("不是", "唔系", "不系")) and i + 1 < len(out) \
+                    and len(re.sub(r"[\s哦噢呃啊嗯不对是的说错了搞错了唔系]", "", c.raw)) == 0:
                 out[i + 1].correction = True
         return out
 
@@ -231,7 +244,7 @@ class Describer:
         window = raw[max(0, pos - 5):pos]
         if ACT_NEG.search(raw[max(0, pos - 4):pos]):
             return True
-        m = re.search(r"(不|没有?|非|别)([\u4e00-\u9fa5]{0,3})$", window)
+        m = re.search(r"(不|没有?|非|别|唔|冇)([\u4e00-\u9fa5]{0,3})$", window)
         return bool(m) and all(ch in NEG_BRIDGE for ch in m.group(2)) and not any(window[m.start():].startswith(w) for w in NOT_NEG)
 
     def _activities(self, raw: str, text_has_exact: bool = True):
@@ -264,7 +277,7 @@ class Describer:
                 negated.append(key)
                 continue
             acts.append((pos, key))
-        return [a for _, a in sorted(acts)], negated, taken
+        return list(dict.fromkeys(a for _, a in sorted(acts))), negated, taken
 
     def _homophones(self, raw: str, any_exact: bool):
         """Spans whose (fuzzy) pinyin equals an activity word's: 3+ characters always; 2 only
@@ -282,6 +295,9 @@ class Describer:
                 word = self._pinyin_words.get(key)
                 if word and raw[start:start + n] != word:
                     if n == 2 and not TRADE_VERB.search(raw[max(0, start - 4):start]):
+                        continue
+                    same = sum(a == b for a, b in zip(raw[start:start + n], word))
+                    if same < (n + 1) // 2 + (1 if n == 3 else 0):  # 「受药店」 shares 药店 with 兽药店; 「辅盗版」 is not 辅导班
                         continue
                     out.append((start, word, self.lexicon.activity_words[word]))
         return out
@@ -376,6 +392,8 @@ class Describer:
                         clause_flags[key] = (not value) if neg else value
                         words.setdefault(key, []).append(word)
                     break
+            if NO_TOBACCO_RE.search(raw):
+                clause_flags["tobacco"] = False
             tob = TOBACCO_RE.search(raw)
             if tob and "tobacco" not in clause_flags:
                 clause_flags["tobacco"] = not self._negated(raw, tob.start())
@@ -438,11 +456,14 @@ class Describer:
             for m in EMPLOYEES_RE.finditer(num):
                 employees.append(int(float(m.group(1))))
 
-            if any(w in raw for ws in STARTUP_WORDS.values() for w in ws) and (STARTUP_CUE.search(raw) or len(clauses) == 1 or idx > 0):
+            if any(w in raw for ws in STARTUP_WORDS.values() for w in ws) and (STARTUP_CUE.search(raw) or len(clauses) == 1 or idx > 0) \
+                    and not re.search(r"(除了|除咗|之外|以外)", raw):  # 「除了营业执照之外还要办什么」 is not a request
                 for code, ws in STARTUP_WORDS.items():
                     for w in ws:
                         pos = raw.find(w)
-                        if pos >= 0 and not self._negated(raw, pos) and not (code == "company_seal" and "seal_shop" in activities):
+                        if pos >= 0 and not self._negated(raw, pos) and not POST_NEG_STEP.search(raw[pos + len(w):pos + len(w) + 6]) \
+                                and not (code == "company_seal" and "seal_shop" in activities) \
+                                and not (w == "开户" and re.search(r"(社保|公积金|医保)[同和跟、及]?$", raw[max(0, pos - 6):pos])):
                             startup.append(code)
                             break
 
@@ -451,6 +472,12 @@ class Describer:
             activities = ["snack_bar"]
         if flags.get("tobacco") is True and "tobacco_shop" in activities and len(activities) > 1:
             activities.remove("tobacco_shop")  # 「便利店也卖烟」: the flag says it all
+        if found_food_sale(text) and not any(self._food_capable(a) for a in activities):
+            # 「卖衣服…门口摆个冰柜卖饮料」「网店卖枸杞」: food is sold, though no food business was named
+            online = re.search(r"(网店|电商|直播|抖音|淘宝|拼多多|小程序|网上)", text)
+            activities = [a for a in activities if a != "online_shop"] + ["online_food" if online else "convenience_store"]
+        if "food_stall" in activities:  # 「夜市摆个摊卖炒粉」: the dishes are what the stall sells
+            activities = [a for a in activities if a not in ("restaurant", "snack_bar")]
         if "online_shop" in activities and len(activities) > 1:
             activities.remove("online_shop")  # 「网店卖衣服」: the goods say what it is
         candidates: dict[str, list[str]] = {}
@@ -519,6 +546,10 @@ class Describer:
             found["address"] = addr.group("a")
         profile = Profile.model_validate({k: v for k, v in found.items() if k != "activities_removed"})
         return Parse(profile=profile, found=found, removed=list(found.get("activities_removed", [])), words=words)
+
+    def _food_capable(self, key: str) -> bool:
+        ind = self.industries.get(key) if self.industries else None
+        return ind is not None and bool(FOOD_CAPABLE & set(ind.tags) or "food_sales" in ind.asks or "food_sales" in ind.defaults)
 
     @staticmethod
     def _area(areas: list[tuple[int, float, str]], clauses: list[Clause]) -> float | None:

@@ -54,6 +54,16 @@ class Match:
 DEFAULT_THRESHOLDS = Thresholds(accept=0.95, margin=0.015, ask=0.94)
 
 
+# characters that say "a business" rather than which one (店、馆、中心 …): ignored when comparing
+GENERIC = set("店馆厂房室部行铺站所社坊场院园吧厅摊档中心机构班点门市公司工作的个小大新家间")
+
+
+def _covered(phrase: str, word: str) -> bool:
+    """Every meaningful character of the phrase is in the catalog word: 「汗蒸房」~「汗蒸馆」 may be
+    taken, 「宠物殡葬店」~「宠物店」 may not (殡葬 is what it is about): that one is asked."""
+    return all(ch in word for ch in phrase if ch not in GENERIC)
+
+
 def _catalog_words(catalog: Catalog) -> tuple[list[str], list[str]]:
     words, keys = [], []
     for ind in catalog.industries.values():
@@ -114,7 +124,8 @@ class ActivityMatcher:
             return Match(phrase, "unknown", tuple(hits[:3]))
         top = hits[0]
         second = hits[1].score if len(hits) > 1 else -1.0
-        if top.score >= t.accept and top.score - second >= t.margin and top.key not in self.confirm_only:
+        if top.score >= t.accept and top.score - second >= t.margin and top.key not in self.confirm_only \
+                and _covered(phrase, top.word):
             return Match(phrase, "accept", (top,))
         close = tuple(h for h in hits[:3] if top.score - h.score < 0.03 and h.score >= t.ask - 0.02)
         return Match(phrase, "ask", close if len(close) > 1 else (top,))

@@ -37,6 +37,10 @@ ASSUMED = {
 }
 
 
+# activities that can sell food at all (the food facts only count for them)
+FOOD_TAGS = {"catering", "food_retail", "produce", "food_workshop", "food_factory", "bakery", "elderly_canteen", "food_stall"}
+
+
 @dataclass(frozen=True)
 class Rule:
     name: str
@@ -137,6 +141,8 @@ class Ctx:
         Catering activities always count as catering; for the rest the applicant's
         answer wins over what the activity usually implies."""
         levels = [a.defaults.get("food_sales") for a in self.activities if "catering" in a.tags]
+        if not any(FOOD_TAGS & set(a.tags) or "food_sales" in a.asks or "food_sales" in a.defaults for a in self.activities):
+            return "none"  # 「包装好的种子」「瓶装液化气」: words about packaging, not a food business
         if self.profile.food_sales is not None:
             levels.append(self.profile.food_sales)
         else:

@@ -58,8 +58,9 @@ def _small_registration(ctx: Ctx) -> bool:
         return True
     if level not in ("bulk", "catering"):
         return False
-    # a catering business that is not 小餐饮 (e.g. 老饭桌, 食堂, 烘焙) keeps the licence
-    only_small_catering = all(a.key in SMALL_CATERING_KEYS or "catering" not in a.tags for a in ctx.activities)
+    # a catering business that is not 小餐饮 (e.g. 老饭桌, 食堂, 烘焙, a hotel's dining room) keeps the licence
+    only_small_catering = all(a.key in SMALL_CATERING_KEYS or "catering" not in a.tags for a in ctx.activities) \
+        and not ctx.has("lodging")
     return (_small_catering_nx(ctx) and only_small_catering) or _small_shop_ha(ctx)
 
 
@@ -72,6 +73,8 @@ def food_licence_for_catering_or_bulk(ctx: Ctx):
         return None
     if _small_registration(ctx):
         return None
+    if ctx.has("food_stall") and not ctx.has("catering", "food_retail"):
+        return None  # 食品摊贩: the province's 小摊点 registration instead (the activity's confirm says which)
     why = []
     if ctx.has("catering"):
         why.append(f"您经营{ctx.names('catering')}，属于餐饮服务或现制现售，须取得食品经营许可。")
@@ -107,7 +110,7 @@ def prepackaged_only_is_a_filing(ctx: Ctx):
     """只销售预包装食品不需许可，改为备案(食品安全法第35条，2021修正)。"""
     if ctx.food_level() != "prepackaged" or _small_shop_nx(ctx):
         return None
-    if ctx.has("food_factory") and not ctx.has("food_retail", "catering"):
+    if ctx.has("food_factory") and not ctx.has("catering"):
         return None  # 78号令第5条: a producer selling its own prepackaged food files nothing more
     return ["您只销售预包装食品（包装好的零食、饮料等），按规定不需要食品经营许可，办理备案即可。"]
 

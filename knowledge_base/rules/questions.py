@@ -90,10 +90,11 @@ SPECS: dict[str, QuestionSpec] = {
     "books": QuestionSpec("books", "店里会卖图书、报刊、教辅或音像制品吗？", (Option("会卖书刊", True), Option("只卖文具", False)), "卖图书报刊要办出版物经营许可证", "回答「卖教辅」或「只卖文具」"),
     "drugs": QuestionSpec("drugs", "店里会卖药品吗（包括感冒药等非处方药）？", (Option("会卖药", True), Option("不卖药", False)), "卖药品要办药品经营许可证", "回答「卖药」或「不卖药」", only_if_package="drug_retail"),
     "meals": QuestionSpec("meals", "机构里会自己开伙做饭（自办食堂）吗？", (Option("自办食堂", True), Option("不做饭或外包送餐", False)), "自办食堂要按单位食堂办食品经营许可", "回答「自己做饭」或「外面送餐」"),
+    "online_drug_info": QuestionSpec("online_drug_info", "会通过自己的网站、APP或小程序在网上展示、销售药品吗？", (Option("会", True), Option("不会，只在店里卖", False)), "通过自己的网站、APP提供药品信息要办互联网药品信息服务资格证书", "回答「会在网上卖」或「只在店里卖」"),
     "amusement_rides": QuestionSpec("amusement_rides", "场地里有大型游乐设施吗（如过山车、摩天轮、大型滑道，按国家目录属于特种设备的）？", (Option("有", True), Option("没有，只有小型玩具和蹦床", False)), "大型游乐设施投入使用前后30日内要办特种设备使用登记", "回答「有过山车」或「没有」"),
     "entity_type": QuestionSpec("entity_type", "您是以个体工商户还是公司（企业）名义开店？", (Option("个体工商户", "individual"), Option("公司(企业)", "company")), "河南的小经营店登记只适用于个体工商户，公司要办食品经营许可证", "回答「个体户」或「开公司」"),
 }
-ORDER = ("region", "activities", "food_sales", "area_m2", "entity_type", "halal", "tobacco", "drugs", "medical_devices", "entertainment", "books", "meals", "amusement_rides", "workshop", "radiation", "maternal", "vehicle_weight_t", "seed_repack")
+ORDER = ("region", "activities", "food_sales", "area_m2", "entity_type", "halal", "tobacco", "drugs", "medical_devices", "online_drug_info", "entertainment", "books", "meals", "amusement_rides", "workshop", "radiation", "maternal", "vehicle_weight_t", "seed_repack")
 
 
 def shortcut(facts: dict) -> str:

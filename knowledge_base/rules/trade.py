@@ -24,7 +24,14 @@ _tagged("animal_clinic", "pet_clinic", "您开办{names}，从事动物诊疗活
 _tagged("pesticide_business", "pesticide", "您经营{names}，销售农药（卫生用农药除外）须取得农药经营许可证。", "nygl nyjyxk")
 _tagged("vet_drug_business", "vet_drug", "您经营{names}，销售兽药须取得兽药经营许可证。", "sygl")
 _tagged("drug_wholesale", "drug_wholesale", "您从事{names}，药品批发或零售连锁总部须取得省级药品监管部门的药品经营许可。", "ypglf")
-_tagged("internet_drug_info", "internet_drug", "您通过网站或APP提供药品、医疗器械信息（{names}），须取得互联网药品信息服务资格证书。", "hlwyp")
+@rule("internet_drug_info", reference="hlwyp")
+def internet_drug_information(ctx: Ctx):
+    """互联网药品信息服务管理办法：通过网站、APP、小程序向公众提供药品(含医疗器械)信息，须取得资格证书。"""
+    if ctx.has("internet_drug"):
+        return [f"您通过网站或APP提供药品、医疗器械信息（{ctx.names('internet_drug')}），须取得互联网药品信息服务资格证书。"]
+    if ctx.has("pharmacy", "drug_wholesale", "device_sales") and ctx.fact("online_drug_info"):
+        return ["您要通过自己的网站、APP或小程序展示、销售药品，须取得互联网药品信息服务资格证书（网上卖药另按规定向药品监管部门报告）。"]
+    return None
 _tagged("gas_appliance_installer", "gas_appliance", "您从事{names}业务，须取得燃气燃烧器具安装、维修企业资质。", "rqtl jsb73")
 _tagged("hr_service", "hr_agency", "您从事{names}（职业中介活动），须取得人力资源服务许可证。", "rlzysc")
 _tagged("industrial_product_license", "industrial_products", "您生产{names}，该类产品列入工业产品生产许可证目录的，须取得生产许可证。", "gycp")
