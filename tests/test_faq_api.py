@@ -23,10 +23,12 @@ def faq_settings(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def svc(faq_settings):
-    from api.faq.service import FaqService
+    from api.faq.service import FaqService, intake_scope_judge
+    from api.intake.service import IntakeService
     from knowledge_base.faq.entries import load_catalog
 
-    s = FaqService.from_settings(faq_settings, load_catalog(faq_settings.data_dir))
+    catalog = load_catalog(faq_settings.data_dir)
+    s = FaqService.from_settings(faq_settings, catalog, scope_judge=intake_scope_judge(IntakeService(catalog)))
     assert s.ready
     yield s
     s.close()
@@ -64,6 +66,15 @@ def test_search_contract_shape(client):
         assert h["answer"].startswith(h["direct"]) and 0 < len(h["short"]) <= 140
     assert body["hits"][0]["id"] == "food_business_license.time_limit"
     assert "clarify" in body and body["clarify"] is None
+
+
+def test_scope_questions_get_the_rules_engines_verdict(client):
+    body = client.get("/api/v1/faq/search", params={"q": "开奶茶店需要办食品经营许可证吗"}).json()
+    top = body["hits"][0]
+    assert body["answered"] and top["id"] == "food_business_license.scope"
+    assert top["direct"].startswith("要办食品经营许可证") and top["answer"].startswith(top["direct"])
+    body = client.get("/api/v1/faq/search", params={"q": "小卖部只卖包装好的零食，要办食品经营许可证吗"}).json()
+    assert body["hits"][0]["direct"].startswith("不用办食品经营许可证")
 
 
 def test_clarify_names_both_items(client):

@@ -234,23 +234,36 @@ class FaqService:
         return out
 
     def _scope_verdict(self, res, hits: list[dict]) -> None:
-        """A 要/不要 question about a permit, with the trade described: the rules engine says
-        whether this business needs it; the verdict becomes the direct sentence."""
+        """要不要 questions about a described trade: the rules engine says what this business
+        needs; its verdict becomes the direct sentence.  Only when the question names the
+        permit the hit is about (「开奶茶店需要食品证不」), or, for the general 「要办哪些证」
+        entry, when it describes a trade (「开饭店要什么证」)."""
         hit = hits[0]
-        if hit["topic"] != "scope" or not hit["item_code"]:
-            return
         u = res.understanding
+        if hit["topic"] != "scope" or u is None:
+            return
+        code = hit["item_code"]
+        if code and u.items.get(code, 0.0) < 0.75:
+            return
         try:
-            verdict = self.scope_judge(u.question if u else "", u.region if u else None)
+            judged = self.scope_judge(u.question, u.region)
         except Exception:  # noqa: BLE001 - the verdict is an addition, never a failure
             log.exception("scope verdict failed")
             return
-        found = (verdict or {}).get(hit["item_code"])
-        if not found:
+        if not judged:
             return
-        needed, why = found
-        name = hit.get("item_name") or hit["item_code"]
-        direct = (f"要办{name}：{why}" if needed else f"不用办{name}：{why}").rstrip("。") + "。"
+        if code:
+            found = judged["verdicts"].get(code)
+            if not found:
+                return
+            needed, why = found
+            name = hit.get("item_name") or code
+            direct = (f"要办{name}：{why}" if needed else f"不用办{name}：{why}").rstrip("。") + "。"
+        else:
+            names = judged["needed"]
+            if not names:
+                return
+            direct = f"按您说的（{'、'.join(judged['activities'])}），要办：{'、'.join(names)}。"
         hit["answer"] = f"{direct}\n{hit['answer']}"
         hit["direct"] = direct
         hit["short"] = direct if len(direct) <= 140 else direct[:139] + "…"
@@ -316,22 +329,31 @@ class FaqService:
 
 
 def intake_scope_judge(intake) -> Callable[[str, str | None], dict]:
-    """``{item code: (needed, why)}`` from the rules engine for a described trade, or {}
-    when the text names no trade the engine knows (then no verdict is given)."""
+    """What the rules engine says about a trade described in a question:
+    ``{"activities": [names], "needed": [item names], "verdicts": {code: (needed, why)}}``,
+    or {} when the text names no trade the engine knows.  Synonyms only (the intake's
+    lexicon and engine; no model call, nothing written to the intake's unknown-trade log)."""
+    from knowledge_base.intake.describe import Describer
+
+    describer = Describer(intake.lexicon, industries=intake.catalog.industries)
+    engine = intake.engine
+    industries = intake.catalog.industries
 
     def judge(text: str, region: str | None) -> dict:
-        result = intake.describe(text, region)
-        if not (result.get("understood") or {}).get("activities"):
+        parsed = describer.parse(text, region)
+        acts = (parsed.found or {}).get("activities") or []
+        if not acts:
             return {}
-        bundle = result["bundle"]
+        bundle = engine.resolve(parsed.profile).model_dump()["bundle"]
         if bundle.get("coverage") not in (None, "known"):
             return {}
-        out = {}
+        verdicts = {}
         for it in bundle.get("items", []):
-            out[it["code"]] = (True, "".join(it.get("why") or []) or "按你说的经营内容需要办理")
+            verdicts[it["code"]] = (True, "".join(it.get("why") or []) or "按您说的经营内容需要办理")
         for it in bundle.get("not_required", []) or []:
             if it.get("code"):
-                out.setdefault(it["code"], (False, it.get("why") or "按你说的经营内容不需要"))
-        return out
+                verdicts.setdefault(it["code"], (False, it.get("why") or "按您说的经营内容不需要"))
+        names = [getattr(industries.get(a), "name", a) for a in acts if isinstance(a, str)]
+        return {"activities": names, "needed": [it["name"] for it in bundle.get("items", [])], "verdicts": verdicts}
 
     return judge
