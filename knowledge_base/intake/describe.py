@@ -35,7 +35,7 @@ PER_FLOOR = re.compile(r"每层[^，。]{0,4}?" + _NUM + r"\s*(?:平方米|平�
 
 # clause boundaries, and the words that make a clause take back or correct what came before
 CLAUSE_SPLIT = re.compile(r"[，。；！？,;!?\n]+|(?=哦不对|不对不对|不对，|说错了|搞错了|更正一下|纠正一下|其实是|应该是|改成|改为|换成|刚量了)")
-CORRECTION = re.compile(r"^\s*(哦|噢|呃|啊|嗯)?\s*(不对|不是的|说错了|搞错了|更正|纠正|其实|应该是|改成|改为|换成|准确说|确切地说|刚量了|量了一下|重新说)")
+CORRECTION = re.compile(r"^\s*(哦|噢|呃|啊|嗯)?\s*(不对|不是的|唔系|唔啱|说错了|搞错了|讲错了|更正|纠正|其实|应该是|改成|改为|换成|准确说|确切地说|刚量了|量了一下|重新说)")
 # a later decision: overrides numbers and places said before, but adds to the activities
 LATER = re.compile(r"(后来|最后|最终|现在|决定|商量了|改了|实际|到时候)")
 # facts said as a plan that was dropped: 「本来想…」「原来看的…」
@@ -46,16 +46,17 @@ ONLY = re.compile(r"(光|只|就只|仅|只是|就光)(卖|经营|做|开|搞)")
 POST_NEG = re.compile(r"^(就|也|都|先|还是)?(不卖了|不卖|不做了|不做|不开了|不开|不要了|不搞了|不弄了|算了|取消了|就算了|不经营了|不干了)")
 # 「卖给超市和医院」「给饭店送气」「在商场里」「商场里的小铺位」: other businesses named as clients or places
 CONTEXT_RE = re.compile(
-    r"(?:卖给|供给|供应给|提供给|批发给|配送给|送给|供货给|送到|给|往|向)(?!人|客人|顾客|大家|孩子|老人|学生|自己|外地)(?P<c>[^，。；,;！？]{1,14}?)(?=做|供货|供应|送|提供|加工|印|配送|装|修|批|发|卖|$|[，。；,;！？])"
+    r"(?:卖给|供给|供应给|提供给|批发给|配送给|送给|供货给|送到|给|往|向|帮|替)(?!人|客人|顾客|大家|孩子|老人|学生|自己|外地(?!\w{0,2}(?:超市|饭店|商场|药店)))(?P<c>[^，。；,;！？]{1,14}?)(?=做|供货|供应|送|提供|加工|印|配送|装|修|批|发|卖|$|[，。；,;！？])"
     r"|(?:在|喺|系)(?P<l>[\u4e00-\u9fa5]{1,8}?)(?:里面|里边|里头|入面|里|内|旁边|对面|附近|门口|楼上|楼下|边上|隔壁)"
     r"|(?P<m>[\u4e00-\u9fa5]{1,6}?)(?:里|内)的(?:小)?(?:铺位|铺面|档口|柜台|店铺|门面|摊位|位置|一个)"
 )
-POST_NEG_STEP = re.compile(r"^(先|暂时|暂)?(不交|不办|不用|不要|不弄|不搞|不开)")
+FLAG_POST_NEG = re.compile(r"^[\u4e00-\u9fa5]{0,3}?(就|都|也)?(唔卖|不卖|冇卖|没得卖|唔做|不做|唔整|不整)")
+POST_NEG_STEP = re.compile(r"^(先|暂时|暂)?(不交|不办|不用|不要|不弄|不搞|不开|唔使|唔要|唔办|唔用)")
 LICENCE_WORDS = ("证", "许可", "专卖局", "局", "备案")
 TRADE_VERB = re.compile(r"(开|搞|弄|整|做|办|干)(一)?(个|家|间)?$")
 NEG_BRIDGE = set("是要开做卖带含设提供搞弄经营干想打算准备再泡脚去了个家一间也还")  # 「不是要开」「也不泡脚」
 NOT_NEG = ("不错", "不少", "不大", "不小", "不远", "不到", "不超过", "不多", "不太", "不一定")
-RETRACT = re.compile(r"(算了|不卖了|不做了|不开了|不弄了|不搞了|不干了|取消了|取消|不要了|放弃了|打消了|不打算了|不考虑了|没打算)")
+RETRACT = re.compile(r"(算了|不卖了|不做了|不开了|不弄了|不搞了|不干了|取消了|取消|不要了|放弃了|打消了|不打算了|不考虑了|没打算|唔整|唔做|唔卖|唔搞|唔开|唔要)")
 _NEG = re.compile(r"(不|没|無|无|非|未|别|唔|冇|不会|不用|不打算|不想|不再)[^，。,；;！!？?]{0,3}$")
 # 「不带餐厅」「没有KTV」「不是饭店」「不开饭店了」: the activity right after a negation is not the business
 ACT_NEG = re.compile(r"(不|没有?|无|非|别|唔|冇)(是|系|带|含|设|开|做|提供|卖|要|搞|附设|弄|经营|干)?(个|家|一家|一个)?$")
@@ -65,7 +66,7 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("halal", True, ("清真",)),
     ("tobacco", True, ("香烟", "卷烟", "烟草", "电子烟", "雪茄", "烟酒", "烟柜")),
     ("food_sales", "prepackaged", ("预包装", "只卖包装", "包装好", "整箱", "整瓶", "整件", "灌好瓶", "瓶装", "罐装", "盒装", "定型包装", "包装食品", "瓶装饮料", "袋装零食", "酒水", "饮料", "零食", "奶粉", "方便面", "火腿肠")),
-    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸", "散酒", "打散酒", "散茶", "现泡", "现制", "自制", "饭吃", "给客人做", "提供早餐", "供餐", "管饭", "早饭", "卖早点", "煮饭")),
+    ("food_sales", "bulk", ("散装", "称重", "熟食", "现做", "现卖", "现场制作", "现场加工", "现炒", "现烤", "卤味", "凉菜", "热食", "做饭", "炒菜", "鲜榨", "果盘", "小吃", "爆米花", "现磨", "手工", "关东煮", "茶叶蛋", "烤肠", "现煮", "散称", "现蒸", "散酒", "打散酒", "散茶", "现泡", "现制", "自制", "饭吃", "给客人做", "提供早餐", "供餐", "管饭", "早饭", "卖早点", "煮饭", "加吃饭", "管吃饭", "吃饭")),
     ("food_sales", "produce", ("只卖蔬菜", "只卖水果", "只卖生鲜", "食用农产品")),
     ("workshop", True, ("小作坊", "自己加工", "自产", "批发给", "加工后", "生产加工", "作坊", "卖给别的店", "供给饭店")),
     ("radiation", True, ("X光", "x光", "CT", "DR", "牙片机", "牙片", "全景机", "拍片", "放射", "B超机")),
@@ -79,10 +80,10 @@ FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
     ("online_drug_info", True, ("药品信息", "医药网站", "药品网站", "网上卖药", "网上药店", "小程序卖药", "线上卖药", "网上售药")),
     ("books", True, ("卖书", "图书", "书籍", "教辅", "报刊", "杂志", "音像", "课外书", "绘本", "小说")),
     ("drugs", True, ("卖药", "非处方药", "感冒药", "药品柜", "常用药", "OTC")),
-    ("meals", True, ("食堂", "做饭", "开伙", "供餐", "管饭", "三餐", "午餐", "管吃", "包吃", "晚饭", "管一顿", "吃住", "煮饭", "饭堂", "厨房")),
+    ("meals", True, ("食堂", "做饭", "开伙", "供餐", "管饭", "三餐", "午餐", "管吃", "包吃", "晚饭", "管一顿", "吃住", "煮饭", "饭堂", "厨房", "吃饭", "月子餐")),
 ]
 NO_TOBACCO_RE = re.compile(r"(没有?|冇|无|不)(有)?(香)?烟(卖|售)")
-TOBACCO_RE = re.compile(r"(卖|售|和|、|及|还有|带|兼营|也卖|还卖)\s*(点|些|一些|的)?\s*(香)?烟(?![花囱雾道机头台])")
+TOBACCO_RE = re.compile(r"(卖|售|和|跟|同|、|及|还有|带|兼营|也卖|还卖)\s*(点|些|一些|的)?\s*(香)?烟(?![花囱雾道机头台])")
 # medical devices: the national list of class II products exempt from the business filing,
 # other class II, class III
 DEVICE_WORDS = {
@@ -103,13 +104,13 @@ TRADE_RE = re.compile(
 GENERIC_TRADE = {"", "个", "家", "新", "小", "一", "自己", "自己的", "我的", "我们", "这个", "那个", "实体", "门", "个人", "一个", "分", "连锁", "夫妻", "什么", "啥", "小型", "大型"}
 STARTUP_WORDS = {
     "business_registration": ("营业执照", "执照", "工商登记", "办照"),
-    "company_seal": ("刻章", "公章", "印章", "刻个章", "刻公章"),
+    "company_seal": ("刻章", "公章", "印章", "刻个章", "刻公章", "把章刻", "章刻了"),
     "bank_account": ("银行开户", "对公账户", "银行账户", "基本户", "银行开个户", "开户"),
     "tax_invoice": ("税务", "发票", "领票", "报税", "税务登记", "税控"),
     "social_insurance": ("社保", "参保", "社会保险"),
     "housing_fund": ("公积金",),
 }
-STARTUP_CUE = re.compile(r"(一起|一并|顺便|同时|也要|还要|还想|帮我|帮忙|都办|一块|一次性|全部|办理|要办|想办|申领|开户|登记)")
+STARTUP_CUE = re.compile(r"(一起|一并|顺便|同时|也要|还要|还想|帮我|帮忙|都办|一块|一次性|全部|办理|要办|想办|申领|开户|登记|都要|弄好|搞掂|整埋|弄一下|申请|一齐|刻了|去哪|在哪|哪里|咋办|怎么办)")
 INDIVIDUAL_RE = re.compile(r"(个体工商户|个体户|个体|夫妻店|自己一个人干)")
 COMPANY_RE = re.compile(r"(有限公司|有限责任公司|公司|企业|集团|合伙企业|股份)")
 NAME_RE = re.compile(r"(?:店名|名字|字号|招牌|名称|店的名字|起名|取名)(?:叫做|叫|是|定为|就叫|打算叫|想叫|暂定|为)?[：:\s\"“「『]*(?P<n>[\u4e00-\u9fa5A-Za-z0-9·&]{2,24}?)(?=[”」』\"，。,；;\s]|$|的店|的)")
@@ -168,12 +169,14 @@ def _pinyin_index(words: list[str]):
 
 
 FOOD_CAPABLE = {"catering", "food_retail", "produce", "food_workshop", "food_factory", "bakery", "elderly_canteen", "food_stall"}
-FOOD_SALE_RE = re.compile(r"(卖|售|销售|摆个冰柜卖|带货)[^，。；,;]{0,4}(饮料|零食|雪糕|冷饮|食品|特产|枸杞|肉干|牛肉干|羊肉干|红枣|糕点|饼干|奶茶|咖啡|水果|熟食|小吃|吃的)")
+FOOD_SALE_RE = re.compile(r"(?<![不没冇唔])(?:卖|售|销售|冰柜|带货|批发|零售|还有|也有|包装的|装的)?[^，。；,;]{0,8}?(饮料|零食|雪糕|冷饮|食品|特产|枸杞|肉干|牛肉干|羊肉干|牛肉|红枣|糕点|饼干|奶茶|咖啡|熟食|小吃|吃的|糖果|年货|干果|坚果|瓜子|豆豉|咸鱼|腊肠|腊肉|月饼|茶叶|白酒|酒水|醋|调料|粮油|大米|面粉)")
 
 
 def found_food_sale(text: str) -> bool:
-    """The text says food is sold (「卖饮料」「直播卖零食」), not just that something is packaged."""
-    return bool(FOOD_SALE_RE.search(text))
+    """The text says food is sold (「卖饮料」「直播卖零食」), not just that something is packaged;
+    food named as a client (「帮食品厂印」「给月饼厂做包装」) does not count."""
+    masked = CONTEXT_RE.sub(lambda m: "，" * len(m.group(0)), text)
+    return bool(FOOD_SALE_RE.search(masked))
 
 
 def _to_digits(text: str) -> str:
@@ -297,7 +300,7 @@ class Describer:
                     if n == 2 and not TRADE_VERB.search(raw[max(0, start - 4):start]):
                         continue
                     same = sum(a == b for a, b in zip(raw[start:start + n], word))
-                    if same < (n + 1) // 2 + (1 if n == 3 else 0):  # 「受药店」 shares 药店 with 兽药店; 「辅盗版」 is not 辅导班
+                    if same < max(1, (n + 1) // 2):  # 「受药店」 shares 药店 with 兽药店; 「辅盗版」 (one in three) is not 辅导班
                         continue
                     out.append((start, word, self.lexicon.activity_words[word]))
         return out
@@ -378,12 +381,14 @@ class Describer:
             unknown += [p for p in self._trade_phrases(raw, taken) if p not in unknown]
 
             clause_flags: dict[str, object] = {}
+            mentioned = False  # the clause names a thing (negated or not): a 「不卖了」 in it is about that thing
             for key, value, ws in FLAGS:
                 for word in ws:
                     pos = raw.find(word)
                     if pos < 0 or raw[pos + len(word):pos + len(word) + 2].startswith(LICENCE_WORDS):
                         continue  # 「烟草证不好办」 names a licence, not what is sold
-                    neg = self._negated(raw, pos)
+                    neg = self._negated(raw, pos) or bool(FLAG_POST_NEG.search(raw[pos + len(word):pos + len(word) + 8]))
+                    mentioned = True
                     if key == "food_sales":
                         if not neg:
                             food_levels.append((idx, str(value)))
@@ -418,14 +423,19 @@ class Describer:
                 device_classes[idx] = classes
 
             # retraction: 「本来想卖烟的，后来…就不卖了」 takes back the last clause that said something
-            if c.retract and not acts and not negated and said is not None:
-                for key, value in said[1].items():
+            # retraction: 「本来想卖烟的，后来…就不卖了」 takes back the plan just before, or else the last
+            # clause that named something (「本来还想做…，算了这个不做」 takes back only that plan)
+            target = None
+            if c.retract and not acts and not negated and idx > 0 and (clauses[idx - 1].provisional or not mentioned):
+                target = idx - 1 if clauses[idx - 1].provisional else (said[0] if said else None)
+            if target is not None:
+                for key, value in (said[1] if said and said[0] == target else {}).items():
                     if value is True and key not in clause_flags:
                         clause_flags[key] = False
-                removed += per_clause_acts[said[0]]
-                activities = [a for a in activities if a not in per_clause_acts[said[0]]]
-                food_levels = [(i, v) for i, v in food_levels if i != said[0]]
-                device_classes.pop(said[0], None)
+                removed += per_clause_acts[target]
+                activities = [a for a in activities if a not in per_clause_acts[target]]
+                food_levels = [(i, v) for i, v in food_levels if i != target]
+                device_classes.pop(target, None)
             flags.update(clause_flags)
             if acts or clause_flags:
                 said = (idx, clause_flags)
@@ -456,7 +466,7 @@ class Describer:
             for m in EMPLOYEES_RE.finditer(num):
                 employees.append(int(float(m.group(1))))
 
-            if any(w in raw for ws in STARTUP_WORDS.values() for w in ws) and (STARTUP_CUE.search(raw) or len(clauses) == 1 or idx > 0) \
+            if any(w in raw for ws in STARTUP_WORDS.values() for w in ws) and STARTUP_CUE.search(raw) \
                     and not re.search(r"(除了|除咗|之外|以外)", raw):  # 「除了营业执照之外还要办什么」 is not a request
                 for code, ws in STARTUP_WORDS.items():
                     for w in ws:

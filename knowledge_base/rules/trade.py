@@ -189,9 +189,11 @@ FREIGHT_EXEMPT = "road_freight_exempt_max_t"  # data/catalog/parameters.yaml (�
 @rule("road_freight", reference="dlys hyzc")
 def road_freight_licence(ctx: Ctx):
     """道路运输条例第22、24条：用总质量超过4.5吨(parameters.yaml)的普通货车从事营业性运输须许可。"""
-    if not ctx.has("freight"):
-        return None
     limit = ctx.param(FREIGHT_EXEMPT)
+    if not ctx.has("freight"):
+        if ctx.profile.vehicle_weight_t is not None and ctx.profile.vehicle_weight_t > limit:
+            ctx.advisories.append(f"用自有的{ctx.profile.vehicle_weight_t:g}吨货车运自己的货不需要道路运输经营许可；如替别人运货收运费，属于营业性道路货运，须办道路运输经营许可证。")
+        return None
     weight = ctx.profile.vehicle_weight_t
     if weight is None:
         ctx.assumed.add("vehicle_weight_t")

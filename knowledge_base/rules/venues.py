@@ -20,6 +20,8 @@ def hygiene_licence_for_public_places(ctx: Ctx):
     """《公共场所卫生管理条例》第2、4条所列场所须取得卫生许可证。"""
     if ctx.has(*HYGIENE_TAGS):
         return [f"您经营{ctx.names(*HYGIENE_TAGS)}，属于《公共场所卫生管理条例》所列公共场所，须办卫生许可（可告知承诺）。"]
+    if _entertainment(ctx):
+        return ["您的场所供顾客唱歌跳舞，属于歌舞厅类公共场所(公共场所卫生管理条例第2条)，须办卫生许可（可告知承诺）。"]
     return None
 
 
