@@ -177,7 +177,7 @@ def test_methods_and_bm25():
 def test_calibrated_methods_on_the_calibration_set(built):
     _, _, idx, _ = built
     cal = idx.calibration
-    assert set(cal["weights"]) == {"alpha", "tau", "mu", "gamma"}
+    assert set(cal["weights"]) == {"alpha", "tau", "mu", "eta", "gamma"}
     assert {"anchored", "activity", "free", "coverage"} <= set(cal["hybrid"])
     rep = cal["report"]
     assert rep["hybrid"]["rejection"] >= 0.97 and rep["hybrid"]["rejection_without_cues"] >= 0.85

@@ -23,6 +23,7 @@ import re
 import shutil
 import tempfile
 import time
+import unicodedata
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -93,7 +94,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     item_words: dict[str, list[str]] = {}
 
     def add(word: str, code: str) -> None:
-        word = word.strip().lower()
+        word = unicodedata.normalize("NFKC", word).strip().lower()  # as questions are read
         if len(word) >= 2 and code not in item_words.setdefault(word, []):
             item_words[word].append(code)
 
@@ -105,6 +106,9 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r}")
         for w in words:
             add(str(w), code)
+    weak_words = {str(w).lower() for w in extra.get("weak") or []}
+    for word, code in derived_names(catalog, item_words, weak_words).items():
+        add(word, code)
     not_items = sorted({str(w).lower() for w in extra.get("not_items") or []})
     for w in not_items:
         item_words.pop(w, None)
@@ -143,7 +147,13 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             item_provinces[code] = provs
     item_regions = {code: sorted(r for r, reg in catalog.regions.items() if any(ri.code == code for ri in reg.items))
                     for code in catalog.items}
-    weak = sorted({str(w).lower() for w in extra.get("weak") or []})
+    weak = sorted(weak_words)
+    province_words = {}
+    for code, reg in catalog.regions.items():
+        short = _short_province(reg.province)
+        for w in {reg.province, short}:
+            if len(w) >= 2 and w.lower() not in place_words:
+                province_words[w.lower()] = region_province[code]
     general_terms: dict[str, list[str]] = {}
     for e in entries:
         for t in e.terms:
@@ -151,11 +161,54 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     return {
         "general_terms": general_terms,
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
-        "place_words": place_words, "region_province": region_province, "item_provinces": item_provinces,
+        "place_words": place_words, "province_words": province_words, "region_province": region_province,
+        "item_provinces": item_provinces,
         "item_regions": item_regions, "terms": [str(t) for t in extra.get("terms") or []],
         "refusal_intents": {k: [str(c).lower() for c in v] for k, v in (oos.get("intents") or {}).items()},
+        "refusal_patterns": {k: [str(c) for c in v] for k, v in (oos.get("patterns") or {}).items()},
         "refusal_subjects": [str(s).lower() for s in oos.get("subjects") or []],
     }
+
+
+# what a permit's name ends with, by kind of item; callers swap them (娱乐证, 游泳经营许可)
+_SUFFIXES = {"permit": ("许可证", "许可", "证", "审批"), "registration": ("登记证", "登记", "证"),
+             "filing": ("备案",)}
+_MIDDLES = ("", "经营", "执业", "服务")
+
+
+def derived_names(catalog, item_words: dict[str, list[str]], weak: set[str]) -> dict[str, str]:
+    """Names callers make from an item's names by swapping the ending of the kind
+    (许可证/许可/证, 登记证/登记, 备案) with or without 经营/场所 before it (娱乐许可证 →
+    娱乐证, 娱乐经营许可; 游泳证 → 游泳经营许可), and names without their punctuation
+    (公众聚集场所投入使用营业前消防安全检查).  A word another item already has, or that two
+    items would make, is left out (no guessing between items)."""
+    made: dict[str, set[str]] = {}
+    every = {s for family in _SUFFIXES.values() for s in family}
+    for word, codes in item_words.items():
+        if len(codes) != 1 or word in weak:
+            continue
+        code = codes[0]
+        bare = re.sub(r"[、，,·\s]", "", word)
+        if bare != word:
+            made.setdefault(bare, set()).add(code)
+        kind = getattr(catalog.items[code], "kind", "permit")
+        suffixes = _SUFFIXES.get(kind)
+        if not suffixes:
+            continue
+        ending = next((x for x in sorted(every, key=len, reverse=True) if bare.endswith(x)), None)
+        if ending is None or len(bare) > 10 or "什么" in bare:
+            continue
+        root = bare[: -len(ending)]
+        for mid in _MIDDLES:
+            if mid and root.endswith(mid):
+                root = root[: -len(mid)]
+        if not 2 <= len(root) <= 8 or not all("\u3400" <= ch <= "\u9fff" for ch in root):
+            continue
+        for mid in _MIDDLES:
+            for suf in suffixes:
+                made.setdefault(f"{root}{mid}{suf}", set()).add(code)
+    return {w: next(iter(cs)) for w, cs in made.items()
+            if len(cs) == 1 and w not in item_words and w not in weak}
 
 
 def region_facts(catalog) -> dict:

@@ -5,7 +5,7 @@ Calibration reads ONLY the blind calibration set ``benchmarks/data/faq_blind_cal
 ``in_scope: [{q, item, topic, alt?}]``, ``out_of_scope: [{q, why}]``.  A hit is correct
 when its (item_code, topic) is (item, topic) or one of ``alt``.
 
-1. **Ranking weights** (alpha, tau, mu, gamma of ``query.py``) by grid search: most
+1. **Ranking weights** (alpha, tau, mu, eta, gamma of ``query.py``) by grid search: most
    in-scope questions with a correct first hit (ties: more correct in the top 3, then
    the smaller weights).
 2. **The answered gate** (``query.Gate``): among thresholds that refuse at least
@@ -36,11 +36,12 @@ TARGET_REJECTION = 0.97
 # every out-of-scope subject, so the gate may not lean on them
 ROBUST_REJECTION = 0.85
 TIERS = ("anchored", "activity", "free")
-GATE_VERSION = 3  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
+GATE_VERSION = 4  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {
     "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
     "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15),
     "mu": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2),
+    "eta": (0.5, 0.75, 1.0),  # times mu: an activity (药店) is evidence for its permit, never more than its name
     "gamma": (0.0, 0.01, 0.02, 0.04),
 }
 COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
@@ -91,19 +92,20 @@ def _stack(index, sigs, name: str) -> np.ndarray:
 
 
 def fit_weights(index, sigs: list, goods: list[frozenset]) -> tuple[dict, dict]:
-    comps = {n: _stack(index, sigs, n) for n in ("dense", "bm25", "topic", "item", "general", "fixed")}
+    comps = {n: _stack(index, sigs, n) for n in ("dense", "bm25", "topic", "item", "hint", "general", "fixed")}
     good = _good_mask(index, goods)
     rows = np.arange(len(sigs))
     best = None
-    for a, t, m, g in itertools.product(GRID["alpha"], GRID["tau"], GRID["mu"], GRID["gamma"]):
-        s = comps["dense"] + a * comps["bm25"] + t * comps["topic"] + m * comps["item"] + g * comps["general"] \
-            + comps["fixed"]
+    for a, t, m, r, g in itertools.product(GRID["alpha"], GRID["tau"], GRID["mu"], GRID["eta"], GRID["gamma"]):
+        h = r * m
+        s = comps["dense"] + a * comps["bm25"] + t * comps["topic"] + m * comps["item"] + h * comps["hint"] \
+            + g * comps["general"] + comps["fixed"]
         top3 = np.argpartition(-s, 3, axis=1)[:, :3] if s.shape[1] > 3 else np.argsort(-s, axis=1)
         h1 = int(good[rows, s.argmax(1)].sum())
         h3 = int(good[rows[:, None], top3].any(1).sum())
-        key = (h1, h3, -(a + t + m + g))
+        key = (h1, h3, -(a + t + m + h + g))
         if best is None or key > best[0]:
-            best = (key, {"alpha": a, "tau": t, "mu": m, "gamma": g})
+            best = (key, {"alpha": a, "tau": t, "mu": m, "eta": h, "gamma": g})
     (h1, h3, _), weights = best
     n = max(1, len(sigs))
     return weights, {"hit@1": h1 / n, "hit@3": h3 / n, "n": len(sigs)}

@@ -10,6 +10,7 @@ One search:
 
        score = dense + alpha·bm25/max(bm25) + tau·P(entry's topic | question)
                + mu·evidence(entry's item named in the question)
+               + eta·[entry's item pointed at by an activity only (药店, 网吧)]
                + gamma·[general entry and no item named]
                - 0.1·[provincial item of another province]
 
@@ -40,7 +41,7 @@ PROVINCE_PENALTY = 0.1
 REGION_ONLY_PENALTY = 0.02
 
 DEFAULT_CALIBRATION = {
-    "weights": {"alpha": 0.03, "tau": 0.05, "mu": 0.08, "gamma": 0.02},
+    "weights": {"alpha": 0.03, "tau": 0.05, "mu": 0.08, "eta": 0.04, "gamma": 0.02},
     "hybrid": {"anchored": 0.9, "activity": 0.93, "free": 0.95, "coverage": 0.5},
     "dense": {"score": 0.9},
     "bm25": {"score": 8.0},
@@ -364,37 +365,46 @@ class FaqIndex:
             if sig.u.topics else np.zeros(n, dtype=np.float32)
         items, subjects = sig.u.items, sig.u.subjects
         item_ev = np.zeros(n, dtype=np.float32)
+        hint_ev = np.zeros(n, dtype=np.float32)
         for code, ev in items.items():
             ix = self.item_entries.get(code)
             if ix is not None:
-                item_ev[ix] = ev
+                if code in sig.u.hinted:
+                    hint_ev[ix] = 2 * ev  # 1 / number of items the activity points at
+                else:
+                    item_ev[ix] = ev
         for eid in subjects:
             if eid in self.by_id:
                 item_ev[self.by_id[eid]] = subjects[eid]
         general = (self.is_general & (not items)).astype(np.float32)
-        fixed = self._fixed(sig.u.region)
+        fixed = self._fixed(sig.u.region, sig.u.province)
         return {"dense": sig.dense, "bm25": sig.lex / top if top > 0 else np.zeros(n, dtype=np.float32),
-                "topic": topic_p, "item": item_ev, "general": general, "fixed": fixed}
+                "topic": topic_p, "item": item_ev, "hint": hint_ev, "general": general, "fixed": fixed}
 
-    def _fixed(self, region: str | None) -> np.ndarray:
+    def _fixed(self, region: str | None, province: str | None = None) -> np.ndarray:
         """Per-entry penalties for a region (cached): another region's own entries out, items
-        of another province down; with no region, region-only entries slightly down."""
-        fixed = self._region_fixed.get(region)
+        of another province down; with no region, region-only entries slightly down (and those
+        of another province out when a province is named: 宁夏的…)."""
+        key = (region, province)
+        fixed = self._region_fixed.get(key)
         if fixed is not None:
             return fixed
         fixed = np.zeros(len(self.entries), dtype=np.float32)
-        if region:
-            prov = (self.understander.region_province or {}).get(region)
-            for i, e in enumerate(self.entries):
-                if e.region and e.region != region:
-                    fixed[i] = -1e3
-                elif prov and self.entry_provinces[i] and prov not in self.entry_provinces[i]:
-                    fixed[i] -= PROVINCE_PENALTY
-        else:
-            for i, e in enumerate(self.entries):
-                if e.region:
+        reg_prov = self.understander.region_province or {}
+        prov = reg_prov.get(region) if region else province
+        for i, e in enumerate(self.entries):
+            if region and e.region and e.region != region:
+                fixed[i] = -1e3
+                continue
+            if not region and e.region:
+                if not prov:
                     fixed[i] -= REGION_ONLY_PENALTY
-        self._region_fixed[region] = fixed
+                elif reg_prov.get(e.region) != prov:
+                    fixed[i] = -1e3
+                    continue
+            if prov and self.entry_provinces[i] and prov not in self.entry_provinces[i]:
+                fixed[i] -= PROVINCE_PENALTY
+        self._region_fixed[key] = fixed
         return fixed
 
     def scores(self, sig: Signals, method: Method, weights: dict | None = None) -> np.ndarray:
@@ -405,7 +415,7 @@ class FaqIndex:
         w = weights or self.calibration.get("weights") or DEFAULT_CALIBRATION["weights"]
         c = self.components(sig)
         return (c["dense"] + w["alpha"] * c["bm25"] + w["tau"] * c["topic"] + w["mu"] * c["item"]
-                + w["gamma"] * c["general"] + c["fixed"])
+                + w.get("eta", w["mu"] / 2) * c["hint"] + w["gamma"] * c["general"] + c["fixed"])
 
     # ---- search
 

@@ -16,6 +16,7 @@
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 
 from knowledge_base.faq.pinyin import Correction, PinyinCorrector
@@ -28,12 +29,16 @@ class Understanding:
     cleaned: str  # before correction
     corrections: list[Correction] = field(default_factory=list)
     items: dict[str, float] = field(default_factory=dict)  # item code -> evidence (1.0: named alone)
-    subjects: dict[str, float] = field(default_factory=dict)  # general entry id -> 1.0 (its term is said)
+    subjects: dict[str, float] = field(default_factory=dict)  # general entry id -> 1.0 (its term is said;
+    # 0 beside a permit's specific name: 「食品证能告知承诺吗」 asks about the permit, 「办食品证员工都得有
+    # 健康证吗」 about the food licence's conditions; the general entry still ranks by its wording)
+    hinted: set[str] = field(default_factory=set)  # items pointed at by an activity only (药店, 网吧)
     named: bool = False  # a permit's name was said (not only an activity)
     ambiguous: list[str] = field(default_factory=list)  # items one name fits equally (clarify)
     item_words: list[str] = field(default_factory=list)
     region: str | None = None
     district: str | None = None
+    province: str | None = None  # the region's province, or a province named alone (宁夏的…)
     region_from_text: bool = False
     topics: dict[str, float] = field(default_factory=dict)
     refusal: str | None = None  # out-of-scope category and the cue, e.g. "complaint:投诉"
@@ -101,25 +106,30 @@ class Understander:
         self.not_items: set[str] = set(lexicon.get("not_items", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
         self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
+        self.province_words: dict[str, str] = lexicon.get("province_words", {})  # 宁夏 -> province key
         self.item_provinces: dict[str, list[str]] = lexicon.get("item_provinces", {})
         self.region_province: dict[str, str] = lexicon.get("region_province", {})
         self.item_regions: dict[str, list[str]] = lexicon.get("item_regions", {})
         self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
+        self.patterns = [(cat, re.compile(p)) for cat, ps in lexicon.get("refusal_patterns", {}).items() for p in ps]
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
         # names, activity hints and subject terms compete for the longest match (刻章店 is an
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
-        self._places = WordIndex(self.place_words)
+        self._places = WordIndex({*self.place_words, *self.province_words})
         self.corrector = corrector
         self.classifier = classifier
 
     # ---- pieces (also used at build time to mask the training wordings)
 
     def mask(self, text: str) -> str:
-        """Names and activities as ``X``, places as ``Y`` (what the topic classifier reads)."""
+        """Names and activities as ``X``, places as ``Y`` (what the topic classifier reads).
+        The terms of general entries stay as they are: 告知承诺, 容缺, 网上办, 办理进度 say
+        the topic (masked, 「X能不能X」 said nothing)."""
         taken = [False] * len(text)
         spans = [(s, w, "Y") for s, w in _matches(text, self._places, taken)]
-        spans += [(s, w, "X") for s, w in _matches(text, self._words, taken)]
+        spans += [(s, w, "X") for s, w in _matches(text, self._words, taken)
+                  if w in self.item_words or w in self.hint_words or w in self.not_items]
         out, last = [], 0
         for s, w, sym in sorted(spans):
             out.append(text[last:s])
@@ -129,8 +139,10 @@ class Understander:
         return "".join(out)
 
     def strip_places(self, text: str) -> str:
+        """Without the region and district words (the region is handled apart); a province
+        named alone stays (no region's answer takes its place)."""
         taken = [False] * len(text)
-        hits = _matches(text, self._places, taken)
+        hits = [(s, w) for s, w in _matches(text, self._places, taken) if w in self.place_words]
         if not hits:
             return text
         out, last = [], 0
@@ -143,7 +155,7 @@ class Understander:
 
     def _place(self, text: str, region: str | None) -> tuple[str | None, str | None, bool]:
         taken = [False] * len(text)
-        hits = _matches(text, self._places, taken)
+        hits = [(s, w) for s, w in _matches(text, self._places, taken) if w in self.place_words]
         if region:
             district = next((self.place_words[w][1] for _, w in hits
                              if self.place_words[w][0] == region and self.place_words[w][1]), None)
@@ -155,12 +167,19 @@ class Understander:
                                      if self.place_words[w][0] == reg and self.place_words[w][1]), None)
         return reg, district, True
 
-    def _available(self, code: str, region: str | None) -> bool:
+    def _province(self, text: str, region: str | None) -> str | None:
+        if region:
+            return self.region_province.get(region)
+        taken = [False] * len(text)
+        return next((self.province_words[w] for _, w in _matches(text, self._places, taken)
+                     if w in self.province_words), None)
+
+    def _available(self, code: str, province: str | None) -> bool:
         """False for a provincial item when the question is about another province."""
         provs = self.item_provinces.get(code)
-        if not region or not provs:
+        if not province or not provs:
             return True
-        return self.region_province.get(region) in provs
+        return province in provs
 
     def _prior(self, code: str) -> float:
         """Share of the regions that list the item (breaks ties between provincial variants)."""
@@ -178,6 +197,7 @@ class Understander:
             text, fixes = self.corrector.correct(cleaned, protected)
         u = Understanding(question=text, cleaned=cleaned, corrections=fixes)
         u.region, u.district, u.region_from_text = self._place(text, region)
+        u.province = self._province(text, u.region)
         taken = [False] * len(text)
         _matches(text, self._places, taken)  # places are not names
         found = _matches(text, self._words, taken)
@@ -188,7 +208,10 @@ class Understander:
                     u.subjects[eid] = 1.0
             if w not in self.item_words:
                 continue
-            codes = [c for c in self.item_words[w] if self._available(c, u.region)] or self.item_words[w]
+            codes = [c for c in self.item_words[w] if self._available(c, u.province)]
+            if not codes and w in self.weak:  # 登记证 in 阳春 is not 宁夏's 登记证
+                continue
+            codes = codes or self.item_words[w]
             if w in self.weak:
                 weights = {c: 0.5 / len(codes) for c in codes}
             elif len(codes) > 1:
@@ -204,13 +227,16 @@ class Understander:
             u.item_words.append(w)
         u.named = bool(evidence)
         strong = any(w in self.item_words and w not in self.weak for _, w in found)
+        if strong:
+            u.subjects = {eid: 0.0 for eid in u.subjects}
         if not evidence:  # activities point at an item only when no permit is named
             for _, w in found:
                 if w not in self.hint_words:
                     continue
-                codes = [c for c in self.hint_words[w] if self._available(c, u.region)] or self.hint_words[w]
+                codes = [c for c in self.hint_words[w] if self._available(c, u.province)] or self.hint_words[w]
                 for c in codes:
                     evidence[c] = max(evidence.get(c, 0.0), 0.5 / len(codes))
+                    u.hinted.add(c)
                 u.item_words.append(w)
         u.items = evidence
         u.refusal = self.refusal(text, named=strong)
@@ -226,6 +252,10 @@ class Understander:
             for cue in cues:
                 if cue in text:
                     return f"{category}:{cue}"
+        for category, pattern in self.patterns:
+            m = pattern.search(text)
+            if m:
+                return f"{category}:{m.group(0)}"
         if not named:
             for s in self.subjects:
                 if s in text:
