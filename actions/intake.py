@@ -76,6 +76,10 @@ def new_facts(old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+# a question the intake answers itself (which permits), not the knowledge base
+WHICH_PERMITS = re.compile(r"(什么证|哪些证|啥证|咩证|乜嘢证|要办什么|要办啥|要不要办|需要办什么|办哪些|办哪几)")
+
+
 def _asks_something(text: str) -> bool:
     from actions.faq import is_question
 
@@ -411,10 +415,11 @@ class ActionProcessIntake(Action):
 
         if (
             not c.is_payload(text)
-            and intent not in ("describe_business", "correct")
+            and (intent not in ("describe_business", "correct") or not WHICH_PERMITS.search(text))
             and (pending or profile.get("activities"))
             and _asks_something(text)
-        ):  # a real question mid-intake (the NLU took it for information): the knowledge base
+        ):  # a real question mid-intake (the NLU took it for information): the knowledge base;
+            # 「…要办什么证？」 is what the intake itself answers
             from actions.faq import ActionAnswerFaq
 
             return await ActionAnswerFaq().run(dispatcher, tracker, domain)

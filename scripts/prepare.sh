@@ -9,6 +9,7 @@ exec 9>var/.prepare.lock  # one build at a time (several test runs or make run m
 flock 9
 scripts/setup_app.sh
 .venv/bin/python -m knowledge_base.catalog.check >/dev/null || .venv/bin/python -m knowledge_base.catalog.check
+.venv/bin/python -m knowledge_base.intake.pinyin_table   # character readings for the intake (the API does not import pypinyin)
 .venv/bin/python -m knowledge_base.faq.cli build-model
 .venv/bin/python -m knowledge_base.faq.cli build-onnx   # e5 -> ONNX under .cache/ (once per model; queries never import torch)
 .venv/bin/python -m knowledge_base.faq.cli build-index

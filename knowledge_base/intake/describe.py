@@ -53,7 +53,7 @@ CONTEXT_RE = re.compile(
 FLAG_POST_NEG = re.compile(r"^[\u4e00-\u9fa5]{0,3}?(就|都|也)?(唔卖|不卖|冇卖|没得卖|唔做|不做|唔整|不整)")
 POST_NEG_STEP = re.compile(r"^(先|暂时|暂)?(不交|不办|不用|不要|不弄|不搞|不开|唔使|唔要|唔办|唔用)")
 LICENCE_WORDS = ("证", "许可", "专卖局", "局", "备案")
-TRADE_VERB = re.compile(r"(开|搞|弄|整|做|办|干)(一)?(个|家|间)?$")
+TRADE_VERB = re.compile(r"(开|搞|弄|整|做|干)(一)?(个|家|间)?$")
 NEG_BRIDGE = set("是要开做卖带含设提供搞弄经营干想打算准备再泡脚去了个家一间也还")  # 「不是要开」「也不泡脚」
 NOT_NEG = ("不错", "不少", "不大", "不小", "不远", "不到", "不超过", "不多", "不太", "不一定")
 RETRACT = re.compile(r"(算了|不卖了|不做了|不开了|不弄了|不搞了|不干了|取消了|取消|不要了|放弃了|打消了|不打算了|不考虑了|没打算|唔整|唔做|唔卖|唔搞|唔开|唔要)")
@@ -139,22 +139,11 @@ class Parse:
     words: dict[str, list[str]] = field(default_factory=dict)  # key -> the words that said it (for the ack)
 
 
-_FUZZY = ((re.compile(r"^zh"), "z"), (re.compile(r"^ch"), "c"), (re.compile(r"^sh"), "s"), (re.compile(r"^n(?=[aeiouv])"), "l"),
-          (re.compile(r"ing$"), "in"), (re.compile(r"eng$"), "en"), (re.compile(r"ang$"), "an"))
-
-
-def _fuzzy(syllable: str) -> str:
-    """Fuzzy pinyin as many speakers say it: zh/z, ch/c, sh/s, n/l, -ng/-n."""
-    for pattern, repl in _FUZZY:
-        syllable = pattern.sub(repl, syllable)
-    return syllable
-
-
 def _pinyin(text: str) -> list[str]:
-    """One syllable per character (non-Chinese characters stand for themselves)."""
-    from pypinyin import Style, lazy_pinyin
+    """One fuzzy syllable per character (non-Chinese characters stand for themselves)."""
+    from knowledge_base.intake.pinyin_table import read
 
-    return [p if len(p) else ch for ch, p in zip(text, lazy_pinyin(list(text), style=Style.NORMAL, errors=lambda x: list(x)))]
+    return read(text)
 
 
 def _pinyin_index(words: list[str]):
@@ -162,9 +151,9 @@ def _pinyin_index(words: list[str]):
         index: dict[tuple, str] = {}
         for w in sorted(words, key=len):
             if len(w) >= 2 and all("\u4e00" <= ch <= "\u9fff" for ch in w):
-                index.setdefault(tuple(_fuzzy(p) for p in _pinyin(w)), w)
+                index.setdefault(tuple(_pinyin(w)), w)
         return index, max((len(k) for k in index), default=0)
-    except ImportError:  # pypinyin missing: exact matches only
+    except ImportError:  # no table and no pypinyin: exact matches only
         return None, 0
 
 
@@ -197,6 +186,9 @@ class Describer:
         self.industries = industries  # activity key -> Industry (to know which can sell food)
         self._activity_words = sorted((w for w in lexicon.activity_words if w and w not in STOP), key=len, reverse=True)
         self._pinyin_words, self._pinyin_max = _pinyin_index(self._activity_words)
+        # licence names people say (食品经营许可证, 烟草证 …): never read as the business
+        self._item_names = sorted((w for w in lexicon.item_words if len(w) >= 3 and re.search(r"(证|许可|备案|登记|审批|执照)", w)),
+                                  key=len, reverse=True)
         self._district_words = sorted(lexicon.district_words, key=len, reverse=True)
         self._region_words = sorted(lexicon.region_words, key=len, reverse=True)
 
@@ -255,6 +247,10 @@ class Describer:
         matches and homophones (「受药店」 is 兽药店, 「名宿」 is 民宿): the longest wins, an exact
         match wins a tie; businesses named as clients or places (「卖给超市」) are not the business."""
         taken = [False] * len(raw)
+        for name in self._item_names:  # 「办食品经营许可证要多久」 names a licence, not a business
+            for pos in self._find(raw, name):
+                for i in range(pos, pos + len(name)):
+                    taken[i] = True
         for m in CONTEXT_RE.finditer(raw):
             g = "c" if m.group("c") else "l" if m.group("l") else "m"
             for i in range(m.start(g), m.end(g)):
@@ -288,7 +284,7 @@ class Describer:
         (「搞个名宿」), since two syllables collide too easily (「五六」 is not 物流)."""
         if self._pinyin_words is None:
             return []
-        syl = [_fuzzy(p) for p in _pinyin(raw)]
+        syl = _pinyin(raw)
         out = []
         for n in range(min(self._pinyin_max, len(raw)), 1, -1):
             if n == 2 and any_exact:
@@ -482,7 +478,7 @@ class Describer:
             activities = ["snack_bar"]
         if flags.get("tobacco") is True and "tobacco_shop" in activities and len(activities) > 1:
             activities.remove("tobacco_shop")  # 「便利店也卖烟」: the flag says it all
-        if found_food_sale(text) and not any(self._food_capable(a) for a in activities):
+        if activities and found_food_sale(text) and not any(self._food_capable(a) for a in activities):
             # 「卖衣服…门口摆个冰柜卖饮料」「网店卖枸杞」: food is sold, though no food business was named
             online = re.search(r"(网店|电商|直播|抖音|淘宝|拼多多|小程序|网上)", text)
             activities = [a for a in activities if a != "online_shop"] + ["online_food" if online else "convenience_store"]
