@@ -60,6 +60,10 @@ def direct_sentence(item, topic: str) -> str | None:
         return f"由{item.department}办理。"
     if topic == "process":
         return first_clause(item.process[0].text, 90) if item.process else None
+    if topic == "commitment" and item.commitment is None:
+        if item.mode == "commitment":
+            return "按告知承诺办理（以当地清单为准）。"
+        return "一般不按告知承诺办理，材料不全能否容缺受理以窗口为准。"
     fact = getattr(item, topic, None) if topic in ("fee", "validity", "commitment", "change") else None
     return first_clause(fact.text) if fact is not None else None
 

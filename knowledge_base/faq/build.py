@@ -107,6 +107,9 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         for w in words:
             add(str(w), code)
     weak_words = {str(w).lower() for w in extra.get("weak") or []}
+    for code in extra.get("background") or []:
+        if code not in catalog.items:
+            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in background")
     for word, code in derived_names(catalog, item_words, weak_words).items():
         add(word, code)
     not_items = sorted({str(w).lower() for w in extra.get("not_items") or []})
@@ -161,6 +164,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     return {
         "general_terms": general_terms,
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
+        "background": sorted(str(c) for c in extra.get("background") or []),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
         "item_provinces": item_provinces,
         "item_regions": item_regions, "terms": [str(t) for t in extra.get("terms") or []],

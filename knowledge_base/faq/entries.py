@@ -172,6 +172,10 @@ def _topic_facts(item, topic: str) -> list | None:
         return list(item.legal_basis[:1])
     if topic == "process":
         return list(item.process) or None
+    if topic == "commitment" and item.commitment is None:
+        # not stated for the item: answered from its reform mode, marked as inferred (a caller
+        # asking 「网吧证能告知承诺吗」 gets the permit's answer, not another permit's)
+        return [item.mode_note] if item.mode_note else list(item.legal_basis[:1])
     if topic in ("fee", "validity", "commitment", "change"):
         fact = getattr(item, topic)
         if fact is None:
@@ -201,7 +205,7 @@ def render_answer(item, topic: str, catalog) -> tuple[str, str, list[str], bool]
     if facts is None:
         return None
     direct = direct_sentence(item, topic)
-    inferred = any(getattr(f, "inferred", False) for f in facts)
+    inferred = any(getattr(f, "inferred", False) for f in facts) or (topic == "commitment" and item.commitment is None)
     sources = _source_titles(catalog, item, facts)
     ctx: dict[str, Any] = {
         "item": item,

@@ -383,8 +383,8 @@ class FaqIndex:
 
     def _fixed(self, region: str | None, province: str | None = None) -> np.ndarray:
         """Per-entry penalties for a region (cached): another region's own entries out, items
-        of another province down; with no region, region-only entries slightly down (and those
-        of another province out when a province is named: 宁夏的…)."""
+        of another province down; with no place, region-only entries and one province's items
+        slightly down (another province's region-only entries out when a province is named)."""
         key = (region, province)
         fixed = self._region_fixed.get(key)
         if fixed is not None:
@@ -404,6 +404,8 @@ class FaqIndex:
                     continue
             if prov and self.entry_provinces[i] and prov not in self.entry_provinces[i]:
                 fixed[i] -= PROVINCE_PENALTY
+            elif not prov and self.entry_provinces[i]:
+                fixed[i] -= REGION_ONLY_PENALTY  # one province's item, no place said
         self._region_fixed[key] = fixed
         return fixed
 

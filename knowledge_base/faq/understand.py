@@ -102,6 +102,7 @@ class Understander:
     def __init__(self, lexicon: dict, corrector: PinyinCorrector | None, classifier=None):
         self.item_words: dict[str, list[str]] = lexicon.get("item_words", {})
         self.weak: set[str] = set(lexicon.get("weak", []))
+        self.background: set[str] = set(lexicon.get("background", []))
         self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
         self.not_items: set[str] = set(lexicon.get("not_items", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
@@ -229,15 +230,24 @@ class Understander:
         strong = any(w in self.item_words and w not in self.weak for _, w in found)
         if strong:
             u.subjects = {eid: 0.0 for eid in u.subjects}
-        if not evidence:  # activities point at an item only when no permit is named
+        # activities point at an item (药店 → 药品经营许可) when no permit is named, or only a
+        # background one (「房产中介领了执照多少天内要去备案」: the licence everyone holds first)
+        if not evidence or set(evidence) <= self.background:
             for _, w in found:
                 if w not in self.hint_words:
                     continue
                 codes = [c for c in self.hint_words[w] if self._available(c, u.province)] or self.hint_words[w]
                 for c in codes:
+                    if c in evidence and c not in u.hinted:
+                        continue
                     evidence[c] = max(evidence.get(c, 0.0), 0.5 / len(codes))
                     u.hinted.add(c)
                 u.item_words.append(w)
+        # a background permit named beside another is the prerequisite, not the subject
+        # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」)
+        if any(c not in self.background for c in evidence):
+            for c in self.background & set(evidence):
+                evidence[c] = min(evidence[c], 0.5)
         u.items = evidence
         u.refusal = self.refusal(text, named=strong)
         u.masked = self.mask(text)
