@@ -36,6 +36,13 @@ def test_generated_entries_cover_every_item_and_topic(faq_catalog):
             assert f"{code}.materials" in ids
         if item.fee is None:
             assert f"{code}.fee" not in ids
+        assert f"{code}.commitment" in ids  # 「X能告知承诺吗」 always has the permit's own answer
+    by_id = {e.id: e for e in gen}
+    unstated = [c for c, it in faq_catalog.items.items() if it.commitment is None]
+    assert unstated  # answered from the reform mode, marked as inferred
+    for code in unstated:
+        e = by_id[f"{code}.commitment"]
+        assert e.inferred and INFERRED_NOTE in e.answer and "告知承诺" in e.direct, code
     for e in gen:
         assert e.topic in TOPICS and e.origin == "generated"
         assert e.id == f"{e.item_code}.{e.topic}"

@@ -64,7 +64,7 @@ def test_build_writes_atomically_and_counts(built, faq_entries):
     assert report.entries == sum(1 for e in faq_entries if e.active)
     assert report.texts == len(idx.texts) >= idx.n_vectors == idx.faiss.ntotal == len(idx.meta["indexed"])
     assert report.embedded == report.texts and emb.encoded == report.texts
-    assert idx.calibration["calibrated"] and idx.calibration["set"] == "faq_blind_calib"
+    assert idx.calibration["calibrated"] and idx.calibration["set"] == "faq_blind_calib+faq_blind_report"
 
 
 def test_incremental_rebuild_reembeds_only_changed(built, faq_entries, catalog):
@@ -117,6 +117,31 @@ def test_places_and_variants_of_one_name(built):
     assert set(henan.items) == {"ha_food_workshop_registration"}
 
 
+def test_names_callers_make_provinces_and_background(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    assert u("娱乐证咋整").items == {"entertainment_venue": 1.0}  # 娱乐许可证 with the ending swapped
+    assert "high_risk_sports_swimming" in u("游泳经营许可要几个救生员").items
+    assert "fire_safety_check" in u("公众聚集场所投入使用营业前消防安全检查要什么资料").items  # 、 dropped
+    ningxia = u("宁夏的小作坊登记证去哪办")
+    assert ningxia.province == "ningxia" and ningxia.region is None
+    assert set(ningxia.items) == {"nx_food_registration"} and not ningxia.ambiguous
+    # the business licence beside another permit or an activity is the prerequisite, not the subject
+    bg = u("房产中介领了执照多少天内要去备案")
+    assert bg.items["business_registration"] == 0.5 and "real_estate_agency_filing" in bg.hinted
+    assert u("办烟草证是不是得先有营业执照").items == {"tobacco_retail": 1.0, "business_registration": 0.5}
+    # a general entry's term beside a permit's specific name: the permit is the subject
+    assert set(u("食品证能告知承诺吗").subjects.values()) == {0.0}
+    assert set(u("什么是告知承诺").subjects.values()) == {1.0}
+
+
+def test_alternatives_are_the_named_permits_other_topics(built):
+    _, _, idx, _ = built
+    r = idx.search("烟证要不要配管理员", k=3)
+    assert [h.item_code for h in r.hits] == ["tobacco_retail"] * 3
+    assert len({h.topic for h in r.hits}) == 3
+
+
 def test_clarify_when_one_name_fits_two_items(built):
     _, _, idx, _ = built
     r = idx.search("小作坊登记证有效期多久", k=5)
@@ -144,6 +169,21 @@ def test_refusal_cues_and_nonsense(built):
         r = idx.search(q)
         assert r.answered is False and r.hits, q  # hits still returned for maintainers
     assert idx.understander("举报药店卖假药").refusal.startswith("complaint")
+    u = idx.understander
+    for q, cat in [("在美国开餐厅要办什么执照", "abroad"), ("买个二手电梯大概多少钱", "prices"),
+                   ("游泳馆几点开门", "hours"), ("中山哪家KTV靠谱", "recommendation")]:
+        assert (u(q).refusal or "").startswith(cat), q
+    assert u("日本料理店要办什么证").refusal is None  # a restaurant here, not a shop abroad
+    assert u("网吧证能告知承诺吗").refusal is None
+
+
+def test_corrections_do_not_cut_words(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    assert not u("买的种子不发芽找谁").corrections  # 发芽 is a word: 不发 is not 补发
+    assert not u("在朋友圈卖要不要办证").corrections  # 要 is a particle here, not 药
+    assert not u("执业药师考试什么时候报名").corrections  # no topic cue (是什么) read into 考试
+    assert u("消访检查咋申请").question.startswith("消防检查")
 
 
 def test_personal_numbers_do_not_change_the_answer(built):

@@ -36,6 +36,7 @@ FORMAT_VERSION = 4
 # wordings of one entry closer than this to one already indexed are embedded (kept for the
 # next build's cache) but not put in FAISS: half the vectors, the same answers (README: FAQ)
 DEDUPE_COS = 0.97
+PINYIN_TABLES = "2"  # bump when pinyin.build_tables changes (stored tables are reused by their words)
 FAQ_DATA = "faq"  # data_dir / "faq": curated.yaml, aliases.yaml, out_of_scope.yaml
 
 
@@ -247,10 +248,13 @@ def item_facts(catalog) -> dict:
 
 
 def correction_words(lex: dict) -> list[str]:
-    cues = _read_yaml(Path(__file__).parent / "templates" / "topic_cues.yaml")
-    words = set(lex["item_words"]) | set(lex["hint_words"]) | set(lex["place_words"]) | set(lex["terms"])
+    """What a typo or homophone may be read as: the names, activities, subject terms and
+    domain words; place names of three characters or more (「一百来平要办」 is not 平遥).
+    Not the topic cues: short everyday phrases (得办, 是什么, 补办) that a window across two
+    words sounds like (「考试什么时候」, 「卫生许可的办证」)."""
+    words = set(lex["item_words"]) | set(lex["hint_words"]) | set(lex["terms"])
+    words |= {w for w in lex["place_words"] if len(w) >= 3}
     words |= set(lex.get("general_terms", {}))
-    words |= {str(c) for cs in cues.values() for c in cs}
     return sorted(w for w in words if len(w) >= 2)
 
 
@@ -375,7 +379,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
 
     lex = lexicon(catalog, data_dir, active)
     words = correction_words(lex)
-    words_key = hashlib.sha1("\n".join(words).encode("utf-8")).hexdigest()[:16]
+    words_key = hashlib.sha1("\n".join([PINYIN_TABLES, *words]).encode("utf-8")).hexdigest()[:16]
     if prev_tables is not None and prev_tables.get("key") == words_key:
         tables = prev_tables
     else:

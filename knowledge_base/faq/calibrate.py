@@ -1,21 +1,24 @@
 """Calibration and evaluation on labelled question sets.
 
-Calibration reads ONLY the blind calibration set ``benchmarks/data/faq_blind_calib.yaml``
-(written by someone who never saw the entries, the way callers ask):
-``in_scope: [{q, item, topic, alt?}]``, ``out_of_scope: [{q, why}]``.  A hit is correct
-when its (item_code, topic) is (item, topic) or one of ``alt``.
+Calibration reads ONLY the question sets written blind, the way callers ask, by someone
+who never saw the entries: ``benchmarks/data/faq_blind_calib.yaml`` and, since its one blind
+run, ``benchmarks/data/faq_blind_report.yaml`` (``CALIBRATION_SETS``; never copied into
+wordings or aliases): ``in_scope: [{q, item, topic, alt?}]``, ``out_of_scope: [{q, why}]``.
+A hit is correct when its (item_code, topic) is (item, topic) or one of ``alt``.
 
 1. **Ranking weights** (alpha, tau, mu, eta, gamma of ``query.py``) by grid search: most
    in-scope questions with a correct first hit (ties: more correct in the top 3, then
    the smaller weights).
-2. **The answered gate** (``query.Gate``): among thresholds that refuse at least
-   ``TARGET_REJECTION`` of the out-of-scope questions, the ones answering most in-scope
-   questions correctly (ties: more refused, then the stricter); each threshold is then
-   placed halfway to the next lower observed value (a margin for unseen wordings).
+2. **The answered gate** (``query.Gate``): among thresholds (per tier, on the confidence
+   dense + kappa·P(topic), kappa from ``KAPPAS``) that refuse at least ``TARGET_REJECTION``
+   of the out-of-scope questions (and ``ROBUST_REJECTION`` without the refusal cues), the
+   ones answering most in-scope questions correctly (ties: more refused, the smaller kappa,
+   then the stricter); each threshold is then placed halfway to the next lower observed
+   value (a margin for unseen wordings).
 The same for the ``dense`` and ``bm25`` baselines (one threshold each).
 
-The regression set ``data/faq/eval.yaml`` (entry ids) and the blind report set are
-read by ``evaluate`` only.
+The regression set ``data/faq/eval.yaml`` (entry ids) and a fresh blind set
+(``benchmarks/bench_faq.py --fresh``, run once) are read by ``evaluate`` only.
 """
 from __future__ import annotations
 
@@ -30,13 +33,17 @@ import yaml
 from knowledge_base.settings import ROOT
 
 CALIBRATION_SET = ROOT / "benchmarks" / "data" / "faq_blind_calib.yaml"
+# the blind report set, run once blind (issue 11) and a development set since, calibrates too:
+# both were written the way callers ask; more questions, steadier thresholds
+REPORT_SET = ROOT / "benchmarks" / "data" / "faq_blind_report.yaml"
+CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET)
 REGRESSION_SET = "faq/eval.yaml"  # under data_dir
-TARGET_REJECTION = 0.97
+TARGET_REJECTION = 0.98  # the goal is 0.97 on unseen questions: a margin
 # the thresholds alone (refusal cues aside) must refuse this share: cue lists never cover
 # every out-of-scope subject, so the gate may not lean on them
 ROBUST_REJECTION = 0.85
 TIERS = ("anchored", "activity", "free")
-GATE_VERSION = 4  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
+GATE_VERSION = 5  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {
     "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
     "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15),
@@ -45,6 +52,9 @@ GRID = {
     "gamma": (0.0, 0.01, 0.02, 0.04),
 }
 COVERAGES = (0.0, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+# weight of the topic classifier's probability for the top hit's topic in the gate's confidence
+# (a question that asks a permit topic plainly is more likely one the base answers)
+KAPPAS = (0.0, 0.02, 0.04, 0.06)
 
 
 @dataclass
@@ -92,17 +102,19 @@ def _stack(index, sigs, name: str) -> np.ndarray:
 
 
 def fit_weights(index, sigs: list, goods: list[frozenset]) -> tuple[dict, dict]:
-    comps = {n: _stack(index, sigs, n) for n in ("dense", "bm25", "topic", "item", "hint", "general", "fixed")}
+    comps = {n: _stack(index, sigs, n).astype(np.float32)
+             for n in ("dense", "bm25", "topic", "item", "hint", "general", "fixed")}
     good = _good_mask(index, goods)
     rows = np.arange(len(sigs))
+    answerable = good.any(1)
     best = None
     for a, t, m, r, g in itertools.product(GRID["alpha"], GRID["tau"], GRID["mu"], GRID["eta"], GRID["gamma"]):
         h = r * m
         s = comps["dense"] + a * comps["bm25"] + t * comps["topic"] + m * comps["item"] + h * comps["hint"] \
             + g * comps["general"] + comps["fixed"]
-        top3 = np.argpartition(-s, 3, axis=1)[:, :3] if s.shape[1] > 3 else np.argsort(-s, axis=1)
         h1 = int(good[rows, s.argmax(1)].sum())
-        h3 = int(good[rows[:, None], top3].any(1).sum())
+        best_good = np.where(good, s, -np.inf).max(1)  # hit@3: fewer than 3 entries above the best right one
+        h3 = int(((s > best_good[:, None]).sum(1) < 3)[answerable].sum())
         key = (h1, h3, -(a + t + m + h + g))
         if best is None or key > best[0]:
             best = (key, {"alpha": a, "tau": t, "mu": m, "eta": h, "gamma": g})
@@ -122,8 +134,15 @@ def _rows(index, sigs: list, method: str, weights: dict | None, goods: list[froz
 
         tier = Gate.tier(sig, e)
         ok = goods is not None and (e.item_code, e.topic) in goods[j]
-        out.append((top, float(s[top]), float(sig.dense[top]), sig.coverage, tier, bool(sig.u.refusal), ok))
+        tp = sig.u.topics.get(e.topic, 0.0) if sig.u.topics else 0.0
+        out.append((top, float(s[top]), float(sig.dense[top]), sig.coverage, tier, bool(sig.u.refusal), ok, tp))
     return out
+
+
+def _at_least(values: np.ndarray, thresholds: np.ndarray) -> np.ndarray:
+    """For each threshold, how many values are ≥ it."""
+    v = np.sort(values)
+    return len(v) - np.searchsorted(v, thresholds, side="left")
 
 
 def _midpoint(value: float, observed: np.ndarray) -> float:
@@ -142,25 +161,24 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
         v_in = np.array([r[col] for r in rin])
         ok = np.array([r[6] for r in rin])
         v_oo = np.array([r[col] for r in roo])
-        best = None
-        for t in np.unique(np.concatenate([v_in, v_oo, [np.inf]])):
-            answered_ok = int(((v_in >= t) & ok).sum())
-            rej = float((v_oo < t).sum()) / n_oo
-            key = (rej >= target, answered_ok, rej, t)
-            if best is None or key > best[0]:
-                best = (key, t)
-        (_, answered_ok, rej, t), _ = best
+        cand = np.unique(np.concatenate([v_in, v_oo, [np.inf]]))
+        oks = _at_least(v_in[ok.astype(bool)], cand)
+        rejs = 1.0 - _at_least(v_oo, cand) / n_oo
+        best = max(zip(rejs >= target, oks, rejs, cand), key=lambda x: (bool(x[0]), int(x[1]), float(x[2]), float(x[3])))
+        _, answered_ok, rej, t = int(best[0]), int(best[1]), float(best[2]), float(best[3])
         t = _midpoint(t, np.concatenate([v_in, v_oo])) if np.isfinite(t) else 1e9
         return {"score": t}, {"answered_correct": answered_ok / n_in, "rejection": rej}
     # hybrid: one threshold per tier (named subject / activity only / neither) on the top hit's
-    # dense score, and a coverage floor for the last tier
+    # confidence (dense + kappa·P(its topic)), and a coverage floor for the last tier
     tier_in = np.array([r[4] for r in rin]); tier_oo = np.array([r[4] for r in roo])
-    d_in = np.array([r[2] for r in rin]); d_oo = np.array([r[2] for r in roo])
+    dense_in = np.array([r[2] for r in rin]); dense_oo = np.array([r[2] for r in roo])
+    tp_in = np.array([r[7] for r in rin]); tp_oo = np.array([r[7] for r in roo])
     c_in = np.array([r[3] for r in rin]); c_oo = np.array([r[3] for r in roo])
     f_in = np.array([r[5] for r in rin], dtype=bool); f_oo = np.array([r[5] for r in roo], dtype=bool)
     ok = np.array([r[6] for r in rin], dtype=bool)
     best = None
-    for cov in COVERAGES:
+    for kappa, cov in itertools.product(KAPPAS, COVERAGES):
+        d_in, d_oo = dense_in + kappa * tp_in, dense_oo + kappa * tp_oo
         per_tier = []
         for tier in TIERS:
             m_in = tier_in == tier
@@ -168,10 +186,11 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
             if tier == "free":
                 m_in = m_in & (c_in >= cov)
                 m_oo = m_oo & (c_oo >= cov)
-            cand = np.unique(np.concatenate([d_in[tier_in == tier], d_oo[tier_oo == tier], [np.inf]]))
-            ans_in = m_in[None, :] & (d_in[None, :] >= cand[:, None])
-            ans_oo = m_oo[None, :] & (d_oo[None, :] >= cand[:, None])
-            per_tier.append((cand, (ans_in & ok & ~f_in).sum(1), (ans_oo & ~f_oo).sum(1), ans_oo.sum(1)))
+            # the threshold that answers a given set of right answers and refuses most is the
+            # lowest of them: the right answers' values are the only candidates
+            cand = np.unique(np.concatenate([d_in[m_in & ok & ~f_in], [np.inf]]))
+            per_tier.append((cand, _at_least(d_in[m_in & ok & ~f_in], cand), _at_least(d_oo[m_oo & ~f_oo], cand),
+                             _at_least(d_oo[m_oo], cand)))
         (ca, oka, fa, fra), (ch, okh, fh, frh), (cf, okf, ff, frf) = per_tier
         total_ok = oka[:, None, None] + okh[None, :, None] + okf[None, None, :]
         rej = 1.0 - (fa[:, None, None] + fh[None, :, None] + ff[None, None, :]) / n_oo
@@ -179,13 +198,15 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
         meets = (rej >= target) & (rej_raw >= robust)
         key = np.where(meets, total_ok * 1e6 + rej_raw * 1e3 + rej, -1.0)
         i, j, k = np.unravel_index(np.argmax(key), key.shape)
-        cand = (bool(meets[i, j, k]), int(total_ok[i, j, k]), float(rej_raw[i, j, k]), float(rej[i, j, k]), cov)
+        cand = (bool(meets[i, j, k]), int(total_ok[i, j, k]), float(rej_raw[i, j, k]), float(rej[i, j, k]),
+                -kappa, cov)
         if best is None or cand > best[0]:
             best = (cand, float(ca[i]), float(ch[j]), float(cf[k]))
-    (_, total_ok, rej_raw, rej, cov), ta, th, tf = best
-    obs = np.concatenate([d_in, d_oo])
+    (_, total_ok, rej_raw, rej, neg_kappa, cov), ta, th, tf = best
+    kappa = -neg_kappa
+    obs = np.concatenate([dense_in + kappa * tp_in, dense_oo + kappa * tp_oo])
     ta, th, tf = ((_midpoint(t, obs) if np.isfinite(t) else 1e9) for t in (ta, th, tf))
-    return ({"anchored": ta, "activity": th, "free": tf, "coverage": cov},
+    return ({"anchored": ta, "activity": th, "free": tf, "coverage": cov, "kappa": kappa},
             {"answered_correct": total_ok / n_in, "rejection": rej, "rejection_without_cues": rej_raw})
 
 
@@ -210,22 +231,33 @@ def calibrate(index, labelled: Labelled, *, target: float = TARGET_REJECTION) ->
     return cal
 
 
+def load_calibration() -> Labelled | None:
+    """The calibration sets that exist, as one labelled set."""
+    sets = [load_blind(p) for p in CALIBRATION_SETS if p.exists()]
+    if not sets:
+        return None
+    return Labelled("+".join(x.name for x in sets), [q for x in sets for q in x.in_scope],
+                    [q for x in sets for q in x.out_of_scope])
+
+
 def calibration_set_key() -> str | None:
-    """What the calibration was fitted on (the set's content and the gate's rules)."""
-    if not CALIBRATION_SET.exists():
+    """What the calibration was fitted on (the sets' content and the gate's rules)."""
+    paths = [p for p in CALIBRATION_SETS if p.exists()]
+    if not paths:
         return None
     import hashlib
 
-    h = hashlib.sha1(CALIBRATION_SET.read_bytes())
-    h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, TIERS, GATE_VERSION)).encode())
+    h = hashlib.sha1(b"".join(p.read_bytes() for p in paths))
+    h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, KAPPAS, TIERS, GATE_VERSION)).encode())
     return h.hexdigest()[:16]
 
 
 def calibrate_index(index, data_dir: Path | None = None) -> dict | None:
-    """Calibrate on the blind calibration set (when it exists)."""
-    if not CALIBRATION_SET.exists():
+    """Calibrate on the calibration sets (when they exist)."""
+    labelled = load_calibration()
+    if labelled is None:
         return None
-    cal = calibrate(index, load_blind(CALIBRATION_SET))
+    cal = calibrate(index, labelled)
     cal["set_key"] = calibration_set_key()
     return cal
 

@@ -12,7 +12,10 @@ A window of the question is replaced by a known word when
 - they share all but one character (two for words of six or more);
 - the window is neither a known word nor a common Chinese word that sounds the same
   (使用 is not 适用: jieba's dictionary, read at build time, lists the homophones
-  that are words of their own).
+  that are words of their own);
+- a two-character window does not cut a common two-character word at its edge
+  (「种子不发芽」 is not 补发: 发芽 is a word; also from jieba's dictionary), and the
+  character it would replace is not a particle or pronoun (「卖要不要」 is not 卖药).
 Longer corrections win; corrections never overlap.
 """
 from __future__ import annotations
@@ -21,6 +24,8 @@ import itertools
 import re
 from dataclasses import dataclass
 from pathlib import Path
+
+from knowledge_base.faq.text import STOP_CHARS
 
 _INITIALS = (("zh", "z"), ("ch", "c"), ("sh", "s"))
 
@@ -68,7 +73,26 @@ def build_tables(words) -> dict:
         if len(read) != len(w):
             continue
         out_words[w] = " ".join(fuzzy(s) for s in read)
-    return {"chars": chars, "words": out_words, "common": _common_homophones(out_words, chars)}
+    return {"chars": chars, "words": out_words, "common": _common_homophones(out_words, chars),
+            "pairs": _common_pairs()}
+
+
+def _common_pairs(min_freq: int = 50) -> list[str]:
+    """Two-character words of jieba's dictionary (frequency ≥ ``min_freq``): a two-character
+    window whose edge makes such a word with the character beside it cuts across words
+    (「种子不发芽」: 不发 is not 补发, 发芽 is a word)."""
+    import jieba
+
+    dict_path = Path(jieba.get_dict_file().name) if hasattr(jieba, "get_dict_file") else None
+    path = dict_path or Path(jieba.__file__).parent / "dict.txt"
+    out = []
+    with open(path, encoding="utf-8") as fh:
+        for line in fh:
+            parts = line.split()
+            if len(parts) >= 2 and len(parts[0]) == 2 and parts[1].isdigit() and int(parts[1]) >= min_freq \
+                    and all(_is_cjk(c) for c in parts[0]):
+                out.append(parts[0])
+    return sorted(out)
 
 
 def _common_homophones(words: dict[str, str], chars: dict[str, str], min_freq: int = 3) -> list[str]:
@@ -115,6 +139,7 @@ class PinyinCorrector:
     def __init__(self, tables: dict):
         self.chars: dict[str, tuple[str, ...]] = {c: tuple(s.split(",")) for c, s in tables.get("chars", {}).items()}
         self.known = set(tables.get("words", {})) | set(tables.get("common", []))
+        self.pairs = frozenset(tables.get("pairs", ()))
         self.by_key: dict[tuple[int, tuple[str, ...]], list[str]] = {}
         for w, key in tables.get("words", {}).items():
             self.by_key.setdefault((len(w), tuple(key.split())), []).append(w)
@@ -149,10 +174,13 @@ class PinyinCorrector:
                     continue
                 if not all(_is_cjk(c) for c in window):
                     continue
+                if n == 2 and (text[max(0, i - 1) : i + 1] in self.pairs or text[i + 1 : i + 3] in self.pairs):
+                    continue  # the window cuts a common word: 「不发芽」, 「不办事」, 「要登记」
                 best = None
                 for key in self._keys(window):
                     for word in self.by_key.get((n, key), ()):
-                        if self._close(window, word):
+                        if self._close(window, word) and not (n == 2 and any(
+                                a != b and a in STOP_CHARS for a, b in zip(window, word))):
                             same = sum(a == b for a, b in zip(window, word))
                             if best is None or same > best[0]:
                                 best = (same, word)

@@ -38,6 +38,7 @@ from knowledge_base.faq.understand import Understander, Understanding
 
 Method = Literal["hybrid", "dense", "bm25"]
 PROVINCE_PENALTY = 0.1
+ALTERNATIVES_FROM = 30  # the hits after the first are chosen among this many best
 REGION_ONLY_PENALTY = 0.02
 
 DEFAULT_CALIBRATION = {
@@ -139,16 +140,17 @@ class _Lru:
 
 
 class Gate:
-    """What decides ``answered`` (thresholds fitted by ``calibrate.py`` on the blind
-    calibration set, stored in calibration.json):
+    """What decides ``answered`` (thresholds fitted by ``calibrate.py`` on the question sets
+    written blind, stored in calibration.json).  The confidence is the top hit's best
+    wording's cosine plus ``kappa``·P(its topic) (the topic classifier's probability):
 
-    1. a refusal cue (complaint, compensation, exam, job, emergency …, or another
-       government service when no permit is named) → not answered;
+    1. a refusal cue (complaint, compensation, exam, job, emergency, abroad, prices …, or
+       another government service when no permit is named) → not answered;
     2. the question names the top hit's subject (*anchored*: its permit, or a term of a
-       general entry such as 证照分离) → answered when its best wording's cosine ≥ ``anchored``;
+       general entry such as 证照分离) → answered when the confidence ≥ ``anchored``;
     3. it names only an activity (药店, 网吧 …) or a general word (消防, 社保) that points at
-       the top hit's permit → answered when that cosine ≥ ``activity``;
-    4. otherwise → answered when that cosine ≥ ``free`` and ≥ ``coverage`` of the
+       the top hit's permit → answered when the confidence ≥ ``activity``;
+    4. otherwise → answered when the confidence ≥ ``free`` and ≥ ``coverage`` of the
        question's character bigrams occur somewhere in the base.
     ``dense``/``bm25`` baselines: their own score ≥ ``score``.
     """
@@ -181,17 +183,20 @@ class Gate:
             return (d >= t, f"dense {d:.3f} {'≥' if d >= t else '<'} {t:.3f}")
         if sig.u.refusal:
             return False, f"out of scope ({sig.u.refusal})"
+        kappa = params.get("kappa", 0.0)
+        if kappa:  # the confidence: dense + kappa·P(the top hit's topic)
+            d += kappa * (sig.u.topics.get(entry.topic, 0.0) if sig.u.topics else 0.0)
         tier = Gate.tier(sig, entry)
         if tier != "free":
             t = params.get(tier, params.get("free")) if threshold is None else threshold
             label = "named subject" if tier == "anchored" else "activity named"
-            return (d >= t, f"{label}, dense {d:.3f} {'≥' if d >= t else '<'} {t:.3f}")
+            return (d >= t, f"{label}, {'confidence' if kappa else 'dense'} {d:.3f} {'≥' if d >= t else '<'} {t:.3f}")
         t = params["free"] if threshold is None else threshold
         if d < t:
-            return False, f"dense {d:.3f} < {t:.3f}"
+            return False, f"{'confidence' if kappa else 'dense'} {d:.3f} < {t:.3f}"
         if sig.coverage < params["coverage"]:
             return False, f"coverage {sig.coverage:.2f} < {params['coverage']:.2f}"
-        return True, f"dense {d:.3f} ≥ {t:.3f}, coverage {sig.coverage:.2f}"
+        return True, f"{'confidence' if kappa else 'dense'} {d:.3f} ≥ {t:.3f}, coverage {sig.coverage:.2f}"
 
 
 # --------------------------------------------------------------------------- index
@@ -455,6 +460,16 @@ class FaqIndex:
         text = f"您问的是「{self._label(items[0])}」还是「{self._label(items[1])}」？"
         return Clarify(items, text), [*picks, *[i for i in order if i not in picks]]
 
+    def _alternatives(self, sig: Signals, order: list[int]) -> list[int]:
+        """When the question names (or an activity points at) the first hit's permit, the next
+        two hits are that permit's other topics (「要不要」 or 「要什么条件」? the caller meant
+        one of them), then the rest by score."""
+        top = self.entry_item[order[0]]
+        if not top or top not in sig.u.items:
+            return order
+        same = [i for i in order[1:] if self.entry_item[i] == top][:2]
+        return [order[0], *same, *[i for i in order[1:] if i not in same]]
+
     def _label(self, code: str) -> str:
         return (self.items.get(code) or {}).get("name", code)
 
@@ -467,11 +482,15 @@ class FaqIndex:
             return SearchResult(False, [], "empty", method, understanding=sig.u)
         score = self.scores(sig, method)
         k = max(1, min(int(k), len(self.entries)))
-        order = [int(i) for i in np.argsort(-score, kind="stable")[:k]]
         clarify = None
         if method == "hybrid":
+            order = [int(i) for i in np.argsort(-score, kind="stable")[: max(k, ALTERNATIVES_FROM)]]
             clarify, order = self._clarify(sig, order, score)
+            if clarify is None:
+                order = self._alternatives(sig, order)
             order = order[:k]
+        else:
+            order = [int(i) for i in np.argsort(-score, kind="stable")[:k]]
         top = order[0]
         params = self.calibration.get(method) or DEFAULT_CALIBRATION[method]
         answered, reason = Gate.decide(method, params, sig, top, self.entries[top], float(score[top]), threshold)
