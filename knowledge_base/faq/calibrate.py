@@ -281,7 +281,7 @@ def evaluate(index, labelled: Labelled, method: str = "hybrid", *, use_cache: bo
             topic_ok += 1
         if not (r.answered and first):
             misses.append({"q": q, "want": sorted(map(str, good)), "got": keys[:1], "answered": r.answered,
-                           "reason": r.reason})
+                           "reason": r.reason, "first_right": first, "top_id": r.hits[0].id if r.hits else None})
     rej = 0
     false_answers = []
     for q in labelled.out_of_scope:
