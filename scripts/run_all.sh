@@ -79,7 +79,8 @@ fi
   ${redis_url:+--redis-url "$redis_url"} --out "$RUN/endpoints.yml"
 
 start=$(date +%s)
-supervise api .venv/bin/uvicorn api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT"
+# --no-access-log: the API logs each request itself (route template, request id; numbers masked), paths carry tokens
+supervise api .venv/bin/uvicorn api.main:create_app --factory --host 127.0.0.1 --port "$API_PORT" --no-access-log
 SANIC_HOST=127.0.0.1 supervise actions .venv/bin/python -m rasa_sdk --actions actions --port "$ACTIONS_PORT"
 for ((i = 0; i < RASA_PROCS; i++)); do
   # no --cors: browsers never talk to Rasa; the HTTP API (trackers, events, model) needs the token
