@@ -175,6 +175,28 @@ def test_refusal_cues_and_nonsense(built):
         assert (u(q).refusal or "").startswith(cat), q
     assert u("日本料理店要办什么证").refusal is None  # a restaurant here, not a shop abroad
     assert u("网吧证能告知承诺吗").refusal is None
+    for q, cat in [("隔壁那家药店有没有药品经营许可证", "verify"), ("日本的食品卫生许可怎么申请", "abroad"),
+                   ("灵活就业人员怎么交社保", "personal"), ("道路运输从业资格证年审在哪", "personal_cert")]:
+        assert (u(q).refusal or "").startswith(cat), q
+    assert u("韩国烤肉店要办哪些证").refusal is None
+    # soft categories are context when a permit is named: 房租 here is not a price question
+    assert u("房租一天天在交，食品经营许可证到底要几天").refusal is None
+    assert (u("门面房租多少钱一个月").refusal or "").startswith("prices")
+
+
+def test_an_activity_without_a_licensing_word_is_not_an_applicants_question(built):
+    from knowledge_base.faq.query import Gate
+
+    _, _, idx, _ = built
+    u = idx.understander
+    assert u("开网吧要什么条件").licensing and u("药店的证多久能下来").licensing
+    for q in ("网吧上网一小时多少钱", "药店招店员吗", "附近哪个药店24小时开门", "农药打多了庄稼发黄咋办"):
+        assert not u(q).licensing, q
+    # such a question is judged in the tier of questions naming nothing (the strictest)
+    entry = next(e for e in idx.entries if e.item_code == "internet_cafe")
+    sig = idx.signals("网吧上网一小时多少钱")
+    assert sig.u.items.get("internet_cafe", 0) > 0 and Gate.tier(sig, entry) == "free"
+    assert Gate.tier(idx.signals("开网吧要什么条件"), entry) == "activity"
 
 
 def test_corrections_do_not_cut_words(built):

@@ -172,6 +172,9 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "refusal_intents": {k: [str(c).lower() for c in v] for k, v in (oos.get("intents") or {}).items()},
         "refusal_patterns": {k: [str(c) for c in v] for k, v in (oos.get("patterns") or {}).items()},
         "refusal_subjects": [str(s).lower() for s in oos.get("subjects") or []],
+        "refusal_soft": [str(s) for s in oos.get("soft") or []],
+        "licensing_words": [str(s).lower() for s in oos.get("licensing_words") or []],
+        "licensing_not": [str(s).lower() for s in oos.get("licensing_not") or []],
     }
 
 

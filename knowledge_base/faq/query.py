@@ -149,7 +149,10 @@ class Gate:
     2. the question names the top hit's subject (*anchored*: its permit, or a term of a
        general entry such as 证照分离) → answered when the confidence ≥ ``anchored``;
     3. it names only an activity (药店, 网吧 …) or a general word (消防, 社保) that points at
-       the top hit's permit → answered when the confidence ≥ ``activity``;
+       the top hit's permit, with a word of setting up or licensing (开, 办, 证, 许可 …:
+       ``licensing_words`` of out_of_scope.yaml) → answered when the confidence ≥ ``activity``;
+       without one (「网吧上网一小时多少钱」「药店招店员吗」: a customer's or a worker's
+       question) it is judged as the next tier;
     4. otherwise → answered when the confidence ≥ ``free`` and ≥ ``coverage`` of the
        question's character bigrams occur somewhere in the base.
     ``dense``/``bm25`` baselines: their own score ≥ ``score``.
@@ -167,7 +170,7 @@ class Gate:
     def tier(sig: Signals, entry: FaqEntry) -> str:
         if Gate.anchored(sig, entry):
             return "anchored"
-        if entry.item_code and sig.u.items.get(entry.item_code, 0.0) > 0:
+        if entry.item_code and sig.u.items.get(entry.item_code, 0.0) > 0 and sig.u.licensing:
             return "activity"  # an activity (药店) or only a general word (消防, 登记证) points at it
         return "free"
 

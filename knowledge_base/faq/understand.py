@@ -42,6 +42,7 @@ class Understanding:
     region_from_text: bool = False
     topics: dict[str, float] = field(default_factory=dict)
     refusal: str | None = None  # out-of-scope category and the cue, e.g. "complaint:投诉"
+    licensing: bool = False  # a word of setting up or licensing a business is said (开, 办, 证, 许可 …)
     masked: str = ""
     retrieval: str = ""  # the question without place words (the place is handled apart)
 
@@ -114,6 +115,9 @@ class Understander:
         self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
         self.patterns = [(cat, re.compile(p)) for cat, ps in lexicon.get("refusal_patterns", {}).items() for p in ps]
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
+        self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named
+        self.licensing_words: list[str] = lexicon.get("licensing_words", [])
+        self.licensing_not = re.compile("|".join(map(re.escape, lexicon.get("licensing_not") or [])) or "(?!)")
         # names, activity hints and subject terms compete for the longest match (刻章店 is an
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
@@ -250,6 +254,8 @@ class Understander:
                 evidence[c] = min(evidence[c], 0.5)
         u.items = evidence
         u.refusal = self.refusal(text, named=strong)
+        plain = self.licensing_not.sub("|", text)
+        u.licensing = any(w in plain for w in self.licensing_words)
         u.masked = self.mask(text)
         u.retrieval = self.strip_places(text)
         if self.classifier is not None:
@@ -259,10 +265,14 @@ class Understander:
     def refusal(self, text: str, *, named: bool) -> str | None:
         """``named``: a permit is named by a specific name (not only 社保, 消防, 登记证 …)."""
         for category, cues in self.intents.items():
+            if named and category in self.soft:
+                continue
             for cue in cues:
                 if cue in text:
                     return f"{category}:{cue}"
         for category, pattern in self.patterns:
+            if named and category in self.soft:
+                continue
             m = pattern.search(text)
             if m:
                 return f"{category}:{m.group(0)}"
