@@ -189,6 +189,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=2, help="conversations per concurrent applicant")
     ap.add_argument("--skip-two", action="store_true", help="only the one-Rasa layout")
     ap.add_argument("--out", type=Path, default=ROOT / "var" / "bench" / "bench_bot.json")
+    ap.add_argument("--transcript", metavar="ID", help="only print the transcript of one scenario (tests/e2e/*.yaml id)")
     args = ap.parse_args(argv)
     levels = [int(x) for x in args.concurrency.split(",") if x.strip()]
 
@@ -196,6 +197,16 @@ def main(argv=None) -> int:
     untidy = [sc for sc in yaml.safe_load(UNTIDY.read_text(encoding="utf-8"))["scenarios"] if not sc.get("restart")]
     load = [sc for sc in tidy + untidy if not sc.get("expect_unknown")]
     botstack.prepare_model()
+    if args.transcript:
+        sc = next((sc for sc in tidy + untidy if sc["id"] == args.transcript), None)
+        if sc is None:
+            raise SystemExit(f"no scenario {args.transcript!r}: " + ", ".join(s["id"] for s in tidy + untidy))
+        with botstack.running_stack(1) as stack, httpx.Client() as client:
+            tr = botstack.run_scenario(client, stack, sc)
+        print(tr.render())
+        print(f"[final bundle: {', '.join(i['code'] for i in (tr.bundle or {}).get('items') or [])}; "
+              f"questions {len(tr.asked)}, turns {len(tr.turns)}]")
+        return 0
     report: dict = {}
     with botstack.running_stack(1) as stack, httpx.Client() as client:
         report["startup_s_one"] = dict(stack.started_s)
