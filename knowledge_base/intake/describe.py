@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 
 import cn2an
@@ -170,7 +171,9 @@ def found_food_sale(text: str) -> bool:
 
 def _to_digits(text: str) -> str:
     try:
-        return cn2an.transform(text, "cn2an")
+        with warnings.catch_warnings():  # cn2an warns on stderr for what it leaves as it is (五六十, 万)
+            warnings.simplefilter("ignore", UserWarning)
+            return cn2an.transform(text, "cn2an")
     except Exception:  # cn2an rejects some odd inputs; keep the original
         return text
 
