@@ -277,5 +277,8 @@ def test_zz_rasa_killed_mid_conversation(stack, http):
     check_conversation(sc, tr)
     resumed = next(t for t in tr.turns if t.kind == "answer" and t.message == "不是")
     assert "已记下" in botstack.texts(resumed.replies)  # the pending 清真 question was still pending
-    assert stack.rasa_ready(0)  # restarted by run_all.sh's supervisor, not by the test
+    # restarted by run_all.sh's supervisor, not by the test: the conversation may have resumed on
+    # rasa-1 while rasa-0 is still loading its model (both restart at once on 2 cores)
+    stack.wait_rasa(0, events["pid0"], timeout=240)
+    assert stack.rasa_ready(0) and stack.pid("rasa-0") != events["pid0"]
     assert stack.pid("rasa-1") != events["pid1"]  # the second one is being restarted too
