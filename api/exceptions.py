@@ -163,7 +163,7 @@ def install(app: FastAPI) -> None:
         messages = {
             404: ("没有这个地址，请检查链接。", "No such path."),
             405: ("不支持这种请求方式。", "Method not allowed."),
-            413: ("提交的内容太大了。", "Payload too large."),
+            413: ("提交的内容太大了，请精简后再提交；材料文件请分几次上传。", "Payload too large."),
         }
         zh, en = messages.get(exc.status_code, ("请求有误。", str(exc.detail)))
         return JSONResponse(_body(f"http_{exc.status_code}", zh, en), status_code=exc.status_code,

@@ -105,13 +105,14 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
     from api.intake.views import router as intake_router
     from api.web.views import pages as web_pages
 
+    # no route reads an unbounded body: a streamed one is stopped at FastAPI's max_body_size (a
+    # declared Content-Length over the same cap is answered earlier, by api/middleware/core.py)
     for router in (catalog_router, intake_router, faq_router, applications_router, chat_router, departments_router,
                    documents_router):
-        app.include_router(router, prefix="/api/v1")
-    app.include_router(faq_pages)
-    app.include_router(web_pages)
-    for router in (application_pages, office_pages, document_pages):  # /apply, /track, /qr, /office
-        app.include_router(router)
+        app.include_router(router, prefix="/api/v1", max_body_size=(
+            settings.upload_body_max_bytes if router is applications_router else settings.body_max_bytes))
+    for router in (faq_pages, web_pages, application_pages, office_pages, document_pages):  # /apply, /track, /qr, /office
+        app.include_router(router, max_body_size=settings.body_max_bytes)
     from pathlib import Path
 
     from fastapi.staticfiles import StaticFiles

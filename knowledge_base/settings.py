@@ -48,6 +48,8 @@ class Settings(BaseSettings):
     draft_ttl_hours: int = 168  # an apply link opens its draft this long
     rongque_days: int = 30  # 容缺: days to supply a material allowed to follow (以受理部门告知为准)
     upload_max_bytes: int = 5_000_000  # one supplied material
+    body_max_bytes: int = 262_144  # any request body (FastAPI's max_body_size: 413 above it, read no further) …
+    upload_body_max_bytes: int = 21_000_000  # … but the applications' (several supplied materials in one form)
     # hardening (issue 10): limits per client address, shared across replicas through Redis when set
     redis_url: str = ""  # e.g. redis://127.0.0.1:6390/2; empty: limits counted in this process only
     trusted_proxies: str = "127.0.0.1,::1"  # X-Forwarded-For is read only from these peers (nginx on loopback)

@@ -84,6 +84,27 @@ def test_describe_and_faq_limited_per_client_with_retry_after(client):
     assert r.status_code == 429
 
 
+def test_bodies_are_bounded_before_they_are_read(client):
+    """FastAPI's max_body_size: 413 with a message, whether the size is declared or streamed."""
+    big = json.dumps({"text": "开" * 100_000}, ensure_ascii=False).encode()  # 300 KB > body_max_bytes
+    r = client.post("/api/v1/intake/describe", content=big, headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "太大" in r.json()["error"]["message"], r.text
+
+    def chunks():  # no Content-Length: counted as it arrives
+        for _ in range(40):
+            yield b"x" * 10_000
+
+    r = client.post("/api/v1/intake/describe", content=chunks(), headers={"content-type": "application/json"})
+    assert r.status_code == 413 and "太大" in r.json()["error"]["message"], r.text
+    assert client.post("/api/v1/intake/describe", json={"text": "在中山开奶茶店"}).status_code == 200
+    # supplied materials (several files in one form) have their own, larger cap: the same 300 KB
+    # reaches the route, which then refuses the made-up session
+    r = client.post("/api/v1/applications/A1/items/food_business_license/supplements",
+                    files={"file:floor_plan": ("plan.pdf", big, "application/pdf")},
+                    headers={"Authorization": "Bearer not-a-session"})
+    assert r.status_code in (401, 403, 404), r.text
+
+
 def test_chat_relay_limited_per_address_across_senders(client):
     codes = []
     for i in range(6):  # new sender ids each time: the per-sender limit alone would never stop this

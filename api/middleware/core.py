@@ -7,6 +7,10 @@
 * limits: per client address on describe, FAQ search and the chat relay; failed
   credentials (maintainer token, department sign-in, bearer/bot tokens) lock the address
   out for a window; all answered ``429`` with ``Retry-After``;
+* bounded bodies: a declared ``Content-Length`` over the route's cap (``body_max_bytes``;
+  ``upload_body_max_bytes`` under /api/v1/applications) is answered 413 here, in the API's
+  error shape, before anything is read; a streamed body is stopped at the same caps by
+  FastAPI's ``max_body_size`` (api/main.py);
 * credentials before the body: maintainer endpoints check ``X-Maintainer-Token``, intake
   snapshot writes ``X-Bot-Token``, and the department/applicant endpoints that take a body
   check that ``Authorization`` is there, before anything reads the body (malformed JSON
@@ -38,6 +42,7 @@ LOGIN_PATHS = ("/api/v1/departments/login",)
 SIGNIN = re.compile(r"^/api/v1/applications/drafts/[^/]+/signin/?$")
 # routes that take a body and need Authorization (department or applicant): checked before the body is read
 NEEDS_BEARER = re.compile(r"^/api/v1/applications/(?!drafts(?:/|$))[^/]+/items/[^/]+/(?:transition|supplements)/?$")
+UPLOAD_PREFIX = "/api/v1/applications"  # supplied materials: several files in one multipart form
 BOT_WRITES = "/api/v1/chat/intakes"  # intake snapshots: written by the action server only (X-Bot-Token)
 PAGE_CSP = ("default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
             "connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
@@ -138,9 +143,19 @@ class HardeningMiddleware:
             return True
         return path.startswith(MAINTAINER_PREFIXES) and bool(_header(scope, b"x-maintainer-token"))
 
+    def body_cap(self, path: str) -> int:
+        """The same caps as FastAPI's ``max_body_size`` in api/main.py."""
+        uploads = path.startswith(UPLOAD_PREFIX)
+        return self.settings.upload_body_max_bytes if uploads else self.settings.body_max_bytes
+
     async def _before(self, scope, method: str, path: str, client: str):
         if method == "OPTIONS":
             return None
+        length, cap = (_header(scope, b"content-length") or "").strip(), self.body_cap(path)
+        if length.isdigit() and int(length) > cap:
+            size = f"{cap // 1_000_000}MB" if cap >= 1_000_000 else f"{cap // 1024}KB"
+            return 413, _body("too_large", f"提交的内容太大了（最多{size}），请精简后再提交；材料文件请分几次上传。",
+                              f"Request body over {cap} bytes.", {"max_bytes": cap}), {}
         if self._presents_credentials(scope, path):
             wait = await self.limiter.blocked(self.auth_rule, client)
             if wait is not None:
