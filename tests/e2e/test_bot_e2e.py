@@ -176,8 +176,10 @@ def test_relay_refuses_other_origins_and_long_messages(stack, http):
     assert r.status_code == 403 and "access-control-allow-origin" not in r.headers
     r = http.post(stack.webhook, json={"sender": sender, "message": "你好"}, headers={"Origin": botstack.WIDGET_ORIGIN})
     assert r.status_code == 200 and r.headers["access-control-allow-origin"] == botstack.WIDGET_ORIGIN
-    r = http.post(stack.webhook, json={"sender": sender, "message": "开" * 100_000})
+    r = http.post(stack.webhook, json={"sender": sender, "message": "开" * 600})
     assert r.status_code == 413 and "最多500个字" in r.json()["error"]["message"]
+    r = http.post(stack.webhook, json={"sender": sender, "message": "开" * 100_000})  # 300 KB: over any body cap
+    assert r.status_code == 413 and "太大" in r.json()["error"]["message"]
     assert stack.rasa_ready(0) and stack.rasa_ready(1)  # nothing reached Rasa
 
 
