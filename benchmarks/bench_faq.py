@@ -41,14 +41,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 RUNTIMES = ("torch", "onnx-fp32", "onnx-int8", "onnx-int8emb")
-REPORT_SET = ROOT / "benchmarks" / "data" / "faq_blind_report.yaml"
-FRESH_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh.yaml"
-FRESH2_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh2.yaml"
-FRESH3_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh3.yaml"
+from knowledge_base.faq.calibrate import CALIBRATION_SET, REPORT_SET, TOPIC_SETS  # noqa: E402 (after sys.path)
+
 FINAL_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh4.yaml"  # still blind
-SET_PREFIX = {"calib": "faq_blind_calib", "regression": "eval.yaml", "report": "faq_blind_report",
-              "fresh": "faq_blind_fresh", "fresh2": "faq_blind_fresh2",
-              "fresh3": "faq_blind_fresh3", "final": "faq_blind_fresh4"}
+# the sets written blind, by the name --sets and the tables use (fresh, fresh2, fresh3: TOPIC_SETS)
+BLIND_SETS = {"calib": CALIBRATION_SET, "report": REPORT_SET,
+              **{p.stem.removeprefix("faq_blind_"): p for p in TOPIC_SETS}, "final": FINAL_SET}
+SET_PREFIX = {"regression": "eval.yaml", **{name: p.stem for name, p in BLIND_SETS.items()}}
 
 
 def _in_set(label: str, name: str) -> bool:
@@ -73,26 +72,11 @@ def _settings(runtime: str):
 
 
 def _sets(names: list[str], index) -> list:
-    from knowledge_base.faq.calibrate import CALIBRATION_SET, load_blind, load_regression
+    from knowledge_base.faq.calibrate import load_blind, load_regression
     from knowledge_base.settings import get_settings
 
-    out = []
-    for name in names:
-        if name == "calib":
-            out.append(load_blind(CALIBRATION_SET))
-        elif name == "regression":
-            out.append(load_regression(Path(get_settings().data_dir) / "faq" / "eval.yaml", index, "test"))
-        elif name == "report":
-            out.append(load_blind(REPORT_SET))
-        elif name == "fresh":
-            out.append(load_blind(FRESH_SET))
-        elif name == "fresh2":
-            out.append(load_blind(FRESH2_SET))
-        elif name == "fresh3":
-            out.append(load_blind(FRESH3_SET))
-        elif name == "final":
-            out.append(load_blind(FINAL_SET))
-    return out
+    return [load_regression(Path(get_settings().data_dir) / "faq" / "eval.yaml", index, "test") if name == "regression"
+            else load_blind(BLIND_SETS[name]) for name in names]
 
 
 def child_build(runtime: str) -> dict:
