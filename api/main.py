@@ -107,12 +107,13 @@ def create_app(settings: Settings | None = None, *, faq_service=None) -> FastAPI
 
     # no route reads an unbounded body: a streamed one is stopped at FastAPI's max_body_size (a
     # declared Content-Length over the same cap is answered earlier, by api/middleware/core.py)
+    from api.middleware.core import body_cap
+
     for router in (catalog_router, intake_router, faq_router, applications_router, chat_router, departments_router,
                    documents_router):
-        app.include_router(router, prefix="/api/v1", max_body_size=(
-            settings.upload_body_max_bytes if router is applications_router else settings.body_max_bytes))
+        app.include_router(router, prefix="/api/v1", max_body_size=body_cap(settings, "/api/v1" + router.prefix))
     for router in (faq_pages, web_pages, application_pages, office_pages, document_pages):  # /apply, /track, /qr, /office
-        app.include_router(router, max_body_size=settings.body_max_bytes)
+        app.include_router(router, max_body_size=body_cap(settings, router.prefix))
     from pathlib import Path
 
     from fastapi.staticfiles import StaticFiles

@@ -53,6 +53,12 @@ DOCS_CDN = "https://cdn.jsdelivr.net"
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
+def body_cap(settings, path: str) -> int:
+    """The largest body a path takes: here for a declared Content-Length, and in api/main.py
+    as each router's FastAPI ``max_body_size`` (a streamed body)."""
+    return settings.upload_body_max_bytes if path.startswith(UPLOAD_PREFIX) else settings.body_max_bytes
+
+
 def _header(scope, name: bytes) -> str | None:
     for k, v in scope.get("headers") or ():
         if k == name:
@@ -143,15 +149,10 @@ class HardeningMiddleware:
             return True
         return path.startswith(MAINTAINER_PREFIXES) and bool(_header(scope, b"x-maintainer-token"))
 
-    def body_cap(self, path: str) -> int:
-        """The same caps as FastAPI's ``max_body_size`` in api/main.py."""
-        uploads = path.startswith(UPLOAD_PREFIX)
-        return self.settings.upload_body_max_bytes if uploads else self.settings.body_max_bytes
-
     async def _before(self, scope, method: str, path: str, client: str):
         if method == "OPTIONS":
             return None
-        length, cap = (_header(scope, b"content-length") or "").strip(), self.body_cap(path)
+        length, cap = (_header(scope, b"content-length") or "").strip(), body_cap(self.settings, path)
         if length.isdigit() and int(length) > cap:
             size = f"{cap // 1_000_000}MB" if cap >= 1_000_000 else f"{cap // 1024}KB"
             return 413, _body("too_large", f"提交的内容太大了（最多{size}），请精简后再提交；材料文件请分几次上传。",
