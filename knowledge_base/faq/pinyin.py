@@ -47,11 +47,9 @@ def _is_cjk(ch: str) -> bool:
     return "\u3400" <= ch <= "\u9fff" or "\uf900" <= ch <= "\ufaff"
 
 
-def build_tables(words) -> dict:
-    """``{"chars": {char: "syl"}, "words": {word: "syl syl ..."}, "common": [...]}`` (fuzzy
-    syllables): the most common reading of every character pypinyin knows; each word
-    read in context; the common words that sound like one of the words."""
-    from pypinyin import Style, lazy_pinyin
+def char_table() -> dict[str, str]:
+    """``{char: "syl"}``: the most common reading, as a fuzzy syllable, of every character
+    pypinyin knows (also the intake's homophone table, knowledge_base/intake/pinyin_table.py)."""
     from pypinyin.pinyin_dict import pinyin_dict
 
     import unicodedata
@@ -65,6 +63,16 @@ def build_tables(words) -> dict:
         f = fuzzy("".join(c for c in unicodedata.normalize("NFD", first) if not unicodedata.combining(c)))
         if f:
             chars[ch] = f
+    return chars
+
+
+def build_tables(words) -> dict:
+    """``{"chars": {char: "syl"}, "words": {word: "syl syl ..."}, "common": [...]}`` (fuzzy
+    syllables): the most common reading of every character pypinyin knows; each word
+    read in context; the common words that sound like one of the words."""
+    from pypinyin import Style, lazy_pinyin
+
+    chars = char_table()
     out_words: dict[str, str] = {}
     for w in sorted(set(words)):
         if len(w) < 2 or len(w) > 10 or not all(_is_cjk(c) for c in w):

@@ -22,9 +22,9 @@ def _path() -> Path:
 
 
 def build() -> dict[str, str]:
-    from knowledge_base.faq.pinyin import build_tables
+    from knowledge_base.faq.pinyin import char_table
 
-    return build_tables([])["chars"]
+    return char_table()
 
 
 @lru_cache(maxsize=1)
