@@ -22,6 +22,7 @@ class Settings(BaseSettings):
     intake_semantic: bool = True  # recognise trades beyond the synonym list with the embedding model
     faq_threshold: float | None = None  # None: use the calibrated value stored with the index
     faq_runtime: str = "onnx-int8"  # e5 at query time: onnx-int8 | onnx-int8emb | onnx-fp32 | torch (README: FAQ)
+    faq_onnx_threads: int = 0  # intra-op threads of one ONNX search; 0: min(2, cores)
     maintainer_token: str = ""  # token for /api/v1/faq/admin/*; empty: maintainer endpoints are closed
     # limits for hostile input
     max_text_chars: int = 2000

@@ -182,6 +182,14 @@ def test_refusal_cues_and_nonsense(built):
     # soft categories are context when a permit is named: 房租 here is not a price question
     assert u("房租一天天在交，食品经营许可证到底要几天").refusal is None
     assert (u("门面房租多少钱一个月").refusal or "").startswith("prices")
+    # … and when a trade is named with a licensing ask (看病 is what the clinic will do)
+    assert u("想开个小宠物诊所，打针看病都做，要办什么证").refusal is None
+    assert (u("去诊所看病要带什么证件").refusal or "").startswith("medical")  # 证件 is no permit
+    for q, cat in [("中山哪里有二十四小时的药店", "hours"), ("个人怎么提取住房公积金", "personal"),
+                   ("特种设备作业人员证在哪培训", "personal_cert"), ("厨师健康证在哪里体检", "personal_cert"),
+                   ("小作坊做的腊肠怎么在抖音上卖得好", "marketing")]:
+        assert (u(q).refusal or "").startswith(cat), q
+    assert u("员工的健康证去哪里办").refusal is None  # the certificate itself stays a licensing question
 
 
 def test_an_activity_without_a_licensing_word_is_not_an_applicants_question(built):

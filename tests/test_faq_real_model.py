@@ -26,6 +26,12 @@ for q in ("开饭店那个食品证几天能拿到", "消访检查要多久", "�
     out[q] = [r.answered, r.hits[0].id if r.hits else None]
 v = emb.encode(["开饭店要办什么证", "开餐馆需要什么许可证", "今天天气很好"])
 out["_sims"] = [float(v[0] @ v[1]), float(v[0] @ v[2])]
+one = emb.encode_query("开餐馆需要什么许可证")
+out["_batch_vs_one"] = float(v[1] @ one)  # the index's vector = the question's own (one text per run)
+import onnx
+g = onnx.load(str(emb.model_path), load_external_data=False).graph
+out["_ops"] = sorted({n.op_type for n in g.node})
+out["_threads"] = emb.query_threads
 out["_runtime"] = s.faq_runtime
 out["_torch"] = "torch" in sys.modules
 print(json.dumps(out, ensure_ascii=False))
@@ -49,6 +55,9 @@ def test_onnx_model_searches_real_index_without_torch():
     assert res["_torch"] is False, "the query path imported torch"
     assert res["_runtime"].startswith("onnx")
     assert res["_sims"][0] > res["_sims"][1]
+    assert res["_batch_vs_one"] > 0.99999, res["_batch_vs_one"]
+    assert "QAttention" in res["_ops"] or "Attention" in res["_ops"], res["_ops"]  # the fused graph
+    assert res["_threads"] == min(2, os.cpu_count() or 1)
     assert res["开饭店那个食品证几天能拿到"] == [True, "food_business_license.time_limit"]
     assert res["消访检查要多久"][0] is True and res["消访检查要多久"][1].startswith("fire")
     for q in ("办护照要带什么", "哈哈", "我要投诉一家饭店卫生太差"):

@@ -174,6 +174,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "refusal_patterns": {k: [str(c) for c in v] for k, v in (oos.get("patterns") or {}).items()},
         "refusal_subjects": [str(s).lower() for s in oos.get("subjects") or []],
         "refusal_soft": [str(s) for s in oos.get("soft") or []],
+        "licence_ask": str(oos.get("licence_ask") or ""),
         "licensing_words": [str(s).lower() for s in oos.get("licensing_words") or []],
         "licensing_not": [str(s).lower() for s in oos.get("licensing_not") or []],
     }

@@ -115,7 +115,9 @@ class Understander:
         self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
         self.patterns = [(cat, re.compile(p)) for cat, ps in lexicon.get("refusal_patterns", {}).items() for p in ps]
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
-        self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named
+        self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named …
+        # … nor a trade with a licensing ask (「开个小诊所，就我一个人看病，得办哪些手续」)
+        self.licence_ask = re.compile(lexicon.get("licence_ask") or "(?!)")
         self.licensing_words: list[str] = lexicon.get("licensing_words", [])
         nots = sorted(lexicon.get("licensing_not") or [], key=len, reverse=True)  # 开不开门 before 开门
         self.licensing_not = re.compile("|".join(map(re.escape, nots)) or "(?!)")
@@ -254,7 +256,8 @@ class Understander:
             for c in self.background & set(evidence):
                 evidence[c] = min(evidence[c], 0.5)
         u.items = evidence
-        u.refusal = self.refusal(text, named=strong)
+        trade_ask = any(w in self.hint_words for _, w in found) and bool(self.licence_ask.search(text))
+        u.refusal = self.refusal(text, named=strong, trade_ask=trade_ask)
         plain = self.licensing_not.sub("|", text)
         u.licensing = any(w in plain for w in self.licensing_words)
         u.masked = self.mask(text)
@@ -263,21 +266,24 @@ class Understander:
             u.topics = self.classifier.proba(u.masked)
         return u
 
-    def refusal(self, text: str, *, named: bool) -> str | None:
-        """``named``: a permit is named by a specific name (not only 社保, 消防, 登记证 …)."""
+    def refusal(self, text: str, *, named: bool, trade_ask: bool = False) -> str | None:
+        """``named``: a permit is named by a specific name (not only 社保, 消防, 登记证 …);
+        ``trade_ask``: a trade is named with a licensing ask.  Either makes the soft
+        categories' cues and other services' names context."""
+        context = named or trade_ask
         for category, cues in self.intents.items():
-            if named and category in self.soft:
+            if context and category in self.soft:
                 continue
             for cue in cues:
                 if cue in text:
                     return f"{category}:{cue}"
         for category, pattern in self.patterns:
-            if named and category in self.soft:
+            if context and category in self.soft:
                 continue
             m = pattern.search(text)
             if m:
                 return f"{category}:{m.group(0)}"
-        if not named:
+        if not context:
             for s in self.subjects:
                 if s in text:
                     return f"other_service:{s}"
