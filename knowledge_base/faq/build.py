@@ -125,6 +125,15 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             w = str(w).lower()
             if w not in item_words:
                 hint_words.setdefault(w, []).append(code)
+    # what the question says of the trade decides the permit over the one the caller names
+    # (「只卖包装好的零食，还用办食品经营许可证不」: the filing, not the licence)
+    overrides: dict[str, list[str]] = {}
+    for code, pats in (extra.get("overrides") or {}).items():
+        if code not in catalog.items:
+            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in overrides")
+        for pat in pats:
+            re.compile(str(pat))  # a broken expression fails the build, not a search
+            overrides.setdefault(code, []).append(str(pat))
     # places: region names and words, districts (catalog regions)
     place_words: dict[str, list] = {}
     region_province: dict[str, str] = {}
@@ -166,6 +175,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     return {
         "general_terms": general_terms,
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
+        "overrides": overrides,
         "background": sorted(str(c) for c in extra.get("background") or []),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
         "item_provinces": item_provinces,

@@ -1,9 +1,9 @@
 """Calibration and evaluation on labelled question sets.
 
 Calibration reads ONLY the question sets written blind, the way callers ask, by someone
-who never saw the entries: ``benchmarks/data/faq_blind_calib.yaml`` and, since its one blind
-run, ``benchmarks/data/faq_blind_report.yaml`` (``CALIBRATION_SETS``; never copied into
-wordings or aliases): ``in_scope: [{q, item, topic, alt?}]``, ``out_of_scope: [{q, why}]``.
+who never saw the entries: ``benchmarks/data/faq_blind_calib.yaml`` and, since their one blind
+run, ``benchmarks/data/faq_blind_report.yaml`` and ``faq_blind_fresh4.yaml`` (``CALIBRATION_SETS``;
+never copied into wordings or aliases): ``in_scope: [{q, item, topic, alt?}]``, ``out_of_scope: [{q, why}]``.
 A hit is correct when its (item_code, topic) is (item, topic) or one of ``alt``.
 
 1. **Ranking weights** (alpha, tau, mu, eta, gamma of ``query.py``) by grid search: most
@@ -38,7 +38,11 @@ CALIBRATION_SET = ROOT / "benchmarks" / "data" / "faq_blind_calib.yaml"
 # the blind report set, run once blind (issue 11) and a development set since, calibrates too:
 # both were written the way callers ask; more questions, steadier thresholds
 REPORT_SET = ROOT / "benchmarks" / "data" / "faq_blind_report.yaml"
-CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET)
+# the fourth fresh set, the final one of the last stop (run once blind), calibrates too: the weights'
+# grid search on 633 questions moved with each small change (hit@1 ties across far-apart weights);
+# on 1,018 it holds still.  It never trains the topic classifier (κ and τ stay fitted on unseen text)
+FRESH4_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh4.yaml"
+CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET, FRESH4_SET)
 # the later sets written blind, each run once blind and a development set since, teach the topic
 # classifier how callers ask (build.topic_examples); kept apart from the calibration sets, so the
 # gate's κ·P(topic) is fitted on questions the classifier has not seen
@@ -47,7 +51,7 @@ REGRESSION_SET = "faq/eval.yaml"  # under data_dir
 TARGET_REJECTION = 0.98  # the goal is 0.97 on unseen questions: a margin
 # the thresholds alone (refusal cues aside) must refuse this share: cue lists never cover
 # every out-of-scope subject, so the gate may not lean on them
-ROBUST_REJECTION = 0.85
+ROBUST_REJECTION = 0.90
 TIERS = ("anchored", "activity", "free")
 GATE_VERSION = 6  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {

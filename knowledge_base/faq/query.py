@@ -463,11 +463,18 @@ class FaqIndex:
         text = f"您问的是「{self._label(items[0])}」还是「{self._label(items[1])}」？"
         return Clarify(items, text), [*picks, *[i for i in order if i not in picks]]
 
-    def _alternatives(self, sig: Signals, order: list[int]) -> list[int]:
+    def _alternatives(self, sig: Signals, order: list[int], score: np.ndarray) -> list[int]:
         """When the question names (or an activity points at) the first hit's permit, the next
         two hits are that permit's other topics (「要不要」 or 「要什么条件」? the caller meant
-        one of them), then the rest by score."""
+        one of them), then the rest by score; when it names none and a general entry comes
+        first, the next two are general entries."""
         top = self.entry_item[order[0]]
+        if not top and not sig.u.items:
+            # a question about the reform itself (no permit named, a general entry first): the
+            # next two are general entries too, not one permit's 告知承诺 or 流程
+            general = [int(i) for i in np.flatnonzero(self.is_general) if int(i) != order[0]]
+            same = sorted(general, key=lambda i: -score[i])[:2]
+            return [order[0], *same, *[i for i in order[1:] if i not in same]]
         if not top or top not in sig.u.items:
             return order
         same = [i for i in order[1:] if self.entry_item[i] == top][:2]
@@ -490,7 +497,7 @@ class FaqIndex:
             order = [int(i) for i in np.argsort(-score, kind="stable")[: max(k, ALTERNATIVES_FROM)]]
             clarify, order = self._clarify(sig, order, score)
             if clarify is None:
-                order = self._alternatives(sig, order)
+                order = self._alternatives(sig, order, score)
             order = order[:k]
         else:
             order = [int(i) for i in np.argsort(-score, kind="stable")[:k]]

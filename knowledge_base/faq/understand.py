@@ -105,6 +105,7 @@ class Understander:
         self.weak: set[str] = set(lexicon.get("weak", []))
         self.background: set[str] = set(lexicon.get("background", []))
         self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
+        self.overrides = [(code, re.compile(p)) for code, ps in (lexicon.get("overrides") or {}).items() for p in ps]
         self.not_items: set[str] = set(lexicon.get("not_items", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
         self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
@@ -239,11 +240,16 @@ class Understander:
             u.subjects = {eid: 0.0 for eid in u.subjects}
         # activities point at an item (药店 → 药品经营许可) when no permit is named, or only a
         # background one (「房产中介领了执照多少天内要去备案」: the licence everyone holds first)
-        if not evidence or set(evidence) <= self.background:
+        # (a weak name, 登记证 or 消防, does not stop them: 「作坊…登记证上要加品种吗」)
+        named_strongly = {c for _, w in found if w in self.item_words and w not in self.weak
+                          for c in self.item_words[w]}
+        if not (named_strongly & set(evidence)) - self.background:
             for _, w in found:
                 if w not in self.hint_words:
                     continue
                 codes = [c for c in self.hint_words[w] if self._available(c, u.province)] or self.hint_words[w]
+                if len(codes) > 1 and not u.ambiguous and not named_strongly:
+                    u.ambiguous = sorted(codes, key=self._prior, reverse=True)  # 作坊: which province's
                 for c in codes:
                     if c in evidence and c not in u.hinted:
                         continue
@@ -254,7 +260,13 @@ class Understander:
         # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」)
         if any(c not in self.background for c in evidence):
             for c in self.background & set(evidence):
-                evidence[c] = min(evidence[c], 0.5)
+                evidence[c] = min(evidence[c], 0.5 if not u.hinted else 0.25)
+        # the trade as described decides over the permit named (aliases.yaml: overrides)
+        for code, pattern in self.overrides:
+            if pattern.search(text):
+                evidence = {c: min(ev, 0.5) for c, ev in evidence.items() if c != code}
+                evidence[code] = 1.0
+                u.hinted.discard(code)
         u.items = evidence
         trade_ask = any(w in self.hint_words for _, w in found) and bool(self.licence_ask.search(text))
         u.refusal = self.refusal(text, named=strong, trade_ask=trade_ask)
