@@ -149,6 +149,26 @@ def test_the_trade_described_decides_over_the_permit_named(built):
     assert "food_workshop_registration" in ws.items and len(ws.ambiguous) >= 2
 
 
+def test_a_name_taken_back_is_dropped(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    r = u("卫生许可，哦不对，是食品经营许可，一般多久能批")
+    assert set(r.items) == {"food_business_license"} and "卫生" not in r.retrieval
+    assert "fireworks_retail" in u("我要问烟证，不是，是烟花爆竹零售证，过年前能批吗").items
+    assert "tobacco_retail" not in u("我要问烟证，不是，是烟花爆竹零售证，过年前能批吗").items
+    assert u.retract("是不是开饭店都要办食品证") == "是不是开饭店都要办食品证"  # 是不是 takes nothing back
+
+
+def test_near_misses_refused(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    for q, cat in [("游泳馆让我去考救生员证，在哪里考", "exam"), ("查查我老公名下有没有偷偷开公司", "personal"),
+                   ("一个烟草证转让能卖多少钱", "resale"), ("婚检在哪里做，免费吗", "personal_cert"),
+                   ("网约车打完车怎么开电子发票", "customer"), ("网吧上网一小时多少钱", "prices")]:
+        assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
+    assert u("食品证下个月到期，续期要提前多久申请？我怕忘了被罚").refusal is None  # 怕被罚 is context
+
+
 def test_general_questions_get_general_alternatives(built):
     _, _, idx, _ = built
     r = idx.search("容缺受理是什么意思", k=3)

@@ -97,6 +97,10 @@ def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, 
     return sorted(found)
 
 
+# 「…，哦不对，是…」「…，不是，是…」「…唔系，系…」: what follows replaces the name before it
+_RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|唔啱|说错了|讲错了|搞错了|打错了)[，,、\s]*(应该是|应该系|是|系)?")
+
+
 class Understander:
     """Built from the lexicon stored with the index (``build.lexicon``)."""
 
@@ -204,6 +208,7 @@ class Understander:
             _matches(cleaned, self._places, protected)
             _matches(cleaned, self._words, protected)
             text, fixes = self.corrector.correct(cleaned, protected)
+        text = self.retract(text)
         u = Understanding(question=text, cleaned=cleaned, corrections=fixes)
         u.region, u.district, u.region_from_text = self._place(text, region)
         u.province = self._province(text, u.region)
@@ -277,6 +282,20 @@ class Understander:
         if self.classifier is not None:
             u.topics = self.classifier.proba(u.masked)
         return u
+
+    def retract(self, text: str) -> str:
+        """A permit named, then taken back for another (「卫生许可，哦不对，是食品经营许可，多久能批」,
+        「我要问烟证，不是，是烟花爆竹零售证」): the question without the name taken back."""
+        for m in _RETRACTION.finditer(text):
+            taken = [False] * len(text)
+            _matches(text, self._places, taken)
+            names = [(i, w) for i, w in _matches(text, self._words, taken)
+                     if w in self.item_words or w in self.hint_words]
+            before = [i for i, w in names if i + len(w) <= m.start()]
+            after = [i for i, _ in names if m.end() <= i <= m.end() + 2]
+            if before and after:
+                return text[: before[-1]] + text[m.end():]
+        return text
 
     def refusal(self, text: str, *, named: bool, trade_ask: bool = False) -> str | None:
         """``named``: a permit is named by a specific name (not only 社保, 消防, 登记证 …);
