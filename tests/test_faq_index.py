@@ -167,6 +167,11 @@ def test_near_misses_refused(built):
                    ("网约车打完车怎么开电子发票", "customer"), ("网吧上网一小时多少钱", "prices")]:
         assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
     assert u("食品证下个月到期，续期要提前多久申请？我怕忘了被罚").refusal is None  # 怕被罚 is context
+    for q, cat in [("村口有人没证就卖烟花爆竹，谁管", "complaint"), ("住酒店的发票怎么开", "customer"),
+                   ("现在开网吧还赚钱吗", "advice"), ("药店招营业员吗", "job")]:
+        assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
+    assert u("办道路运输许可证要多少钱，交不交押金").refusal is None  # a deposit asked as a fee
+    assert u("药店要配几个执业药师").refusal is None  # staffing is a condition, not a job advert
 
 
 def test_general_questions_get_general_alternatives(built):
