@@ -159,17 +159,21 @@ def test_a_name_taken_back_is_dropped(built):
     assert u.retract("是不是开饭店都要办食品证") == "是不是开饭店都要办食品证"  # 是不是 takes nothing back
 
 
+def assert_refused(u, cases):
+    """Each question is refused, under the category given."""
+    for q, cat in cases:
+        assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
+
+
 def test_near_misses_refused(built):
     _, _, idx, _ = built
     u = idx.understander
-    for q, cat in [("游泳馆让我去考救生员证，在哪里考", "exam"), ("查查我老公名下有没有偷偷开公司", "personal"),
-                   ("一个烟草证转让能卖多少钱", "resale"), ("婚检在哪里做，免费吗", "personal_cert"),
-                   ("网约车打完车怎么开电子发票", "customer"), ("网吧上网一小时多少钱", "prices")]:
-        assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
+    assert_refused(u, [("游泳馆让我去考救生员证，在哪里考", "exam"), ("查查我老公名下有没有偷偷开公司", "personal"),
+                       ("一个烟草证转让能卖多少钱", "resale"), ("婚检在哪里做，免费吗", "personal_cert"),
+                       ("网约车打完车怎么开电子发票", "customer"), ("网吧上网一小时多少钱", "prices"),
+                       ("村口有人没证就卖烟花爆竹，谁管", "complaint"), ("住酒店的发票怎么开", "customer"),
+                       ("现在开网吧还赚钱吗", "advice"), ("药店招营业员吗", "job")])
     assert u("食品证下个月到期，续期要提前多久申请？我怕忘了被罚").refusal is None  # 怕被罚 is context
-    for q, cat in [("村口有人没证就卖烟花爆竹，谁管", "complaint"), ("住酒店的发票怎么开", "customer"),
-                   ("现在开网吧还赚钱吗", "advice"), ("药店招营业员吗", "job")]:
-        assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
     assert u("办道路运输许可证要多少钱，交不交押金").refusal is None  # a deposit asked as a fee
     assert u("药店要配几个执业药师").refusal is None  # staffing is a condition, not a job advert
 
@@ -216,14 +220,12 @@ def test_refusal_cues_and_nonsense(built):
         assert r.answered is False and r.hits, q  # hits still returned for maintainers
     assert idx.understander("举报药店卖假药").refusal.startswith("complaint")
     u = idx.understander
-    for q, cat in [("在美国开餐厅要办什么执照", "abroad"), ("买个二手电梯大概多少钱", "prices"),
-                   ("游泳馆几点开门", "hours"), ("中山哪家KTV靠谱", "recommendation")]:
-        assert (u(q).refusal or "").startswith(cat), q
+    assert_refused(u, [("在美国开餐厅要办什么执照", "abroad"), ("买个二手电梯大概多少钱", "prices"),
+                       ("游泳馆几点开门", "hours"), ("中山哪家KTV靠谱", "recommendation")])
     assert u("日本料理店要办什么证").refusal is None  # a restaurant here, not a shop abroad
     assert u("网吧证能告知承诺吗").refusal is None
-    for q, cat in [("隔壁那家药店有没有药品经营许可证", "verify"), ("日本的食品卫生许可怎么申请", "abroad"),
-                   ("灵活就业人员怎么交社保", "personal"), ("道路运输从业资格证年审在哪", "personal_cert")]:
-        assert (u(q).refusal or "").startswith(cat), q
+    assert_refused(u, [("隔壁那家药店有没有药品经营许可证", "verify"), ("日本的食品卫生许可怎么申请", "abroad"),
+                       ("灵活就业人员怎么交社保", "personal"), ("道路运输从业资格证年审在哪", "personal_cert")])
     assert u("韩国烤肉店要办哪些证").refusal is None
     # soft categories are context when a permit is named: 房租 here is not a price question
     assert u("房租一天天在交，食品经营许可证到底要几天").refusal is None
@@ -231,10 +233,9 @@ def test_refusal_cues_and_nonsense(built):
     # … and when a trade is named with a licensing ask (看病 is what the clinic will do)
     assert u("想开个小宠物诊所，打针看病都做，要办什么证").refusal is None
     assert (u("去诊所看病要带什么证件").refusal or "").startswith("medical")  # 证件 is no permit
-    for q, cat in [("中山哪里有二十四小时的药店", "hours"), ("个人怎么提取住房公积金", "personal"),
-                   ("特种设备作业人员证在哪培训", "personal_cert"), ("厨师健康证在哪里体检", "personal_cert"),
-                   ("小作坊做的腊肠怎么在抖音上卖得好", "marketing")]:
-        assert (u(q).refusal or "").startswith(cat), q
+    assert_refused(u, [("中山哪里有二十四小时的药店", "hours"), ("个人怎么提取住房公积金", "personal"),
+                       ("特种设备作业人员证在哪培训", "personal_cert"), ("厨师健康证在哪里体检", "personal_cert"),
+                       ("小作坊做的腊肠怎么在抖音上卖得好", "marketing")])
     assert u("员工的健康证去哪里办").refusal is None  # the certificate itself stays a licensing question
 
 

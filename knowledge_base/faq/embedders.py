@@ -246,7 +246,7 @@ def make_embedder(settings, *, build: bool = True, runtime: str | None = None) -
 
             folder = ensure_onnx(settings) if build else default_onnx_dir(settings)
             return OnnxEmbedder(folder, runtime.removeprefix("onnx-"),
-                                threads=int(getattr(settings, "faq_onnx_threads", 0) or 0) or None)
+                                threads=getattr(settings, "faq_onnx_threads", 0) or None)
         from knowledge_base.faq.convert_e5 import default_model_dir, ensure_model
 
         path = ensure_model(settings) if build else default_model_dir(settings)

@@ -240,14 +240,14 @@ class Understander:
                 evidence[c] = max(evidence.get(c, 0.0), wt)
             u.item_words.append(w)
         u.named = bool(evidence)
-        strong = any(w in self.item_words and w not in self.weak for _, w in found)
+        named_strongly = {c for _, w in found if w in self.item_words and w not in self.weak
+                          for c in self.item_words[w]}
+        strong = bool(named_strongly)
         if strong:
             u.subjects = {eid: 0.0 for eid in u.subjects}
         # activities point at an item (药店 → 药品经营许可) when no permit is named, or only a
         # background one (「房产中介领了执照多少天内要去备案」: the licence everyone holds first)
         # (a weak name, 登记证 or 消防, does not stop them: 「作坊…登记证上要加品种吗」)
-        named_strongly = {c for _, w in found if w in self.item_words and w not in self.weak
-                          for c in self.item_words[w]}
         if not (named_strongly & set(evidence)) - self.background:
             for _, w in found:
                 if w not in self.hint_words:
@@ -286,11 +286,13 @@ class Understander:
     def retract(self, text: str) -> str:
         """A permit named, then taken back for another (「卫生许可，哦不对，是食品经营许可，多久能批」,
         「我要问烟证，不是，是烟花爆竹零售证」): the question without the name taken back."""
-        for m in _RETRACTION.finditer(text):
-            taken = [False] * len(text)
-            _matches(text, self._places, taken)
-            names = [(i, w) for i, w in _matches(text, self._words, taken)
-                     if w in self.item_words or w in self.hint_words]
+        names = None
+        for m in _RETRACTION.finditer(text):  # 是不是 matches too: the names are read once, when needed
+            if names is None:
+                taken = [False] * len(text)
+                _matches(text, self._places, taken)
+                names = [(i, w) for i, w in _matches(text, self._words, taken)
+                         if w in self.item_words or w in self.hint_words]
             before = [i for i, w in names if i + len(w) <= m.start()]
             after = [i for i, _ in names if m.end() <= i <= m.end() + 2]
             if before and after:
