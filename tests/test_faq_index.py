@@ -59,7 +59,7 @@ def test_fake_embedder_is_deterministic_and_normalized():
 def test_build_writes_atomically_and_counts(built, faq_entries):
     d, emb, idx, report = built
     assert current_build(d) == Path(report.path)
-    for name in ("meta.json", "vectors.npy", "topics.npz", "pinyin.json", "calibration.json"):
+    for name in ("meta.json", "vectors.npy", "topics.npz", "scope.npz", "pinyin.json", "calibration.json"):
         assert (Path(report.path) / name).exists(), name
     assert report.entries == sum(1 for e in faq_entries if e.active)
     assert report.texts == len(idx.texts) >= idx.n_vectors == idx.faiss.ntotal == len(idx.meta["indexed"])
@@ -330,3 +330,67 @@ def test_topic_classifier_learns_from_callers_but_calibration_sets_stay_apart():
     assert examples.count((mine, first["topic"])) >= CALLER_WEIGHT
     calib_q = yaml.safe_load(CALIBRATION_SETS[0].read_text(encoding="utf-8"))["in_scope"][0]["q"]
     assert all(calib_q.lower() not in text for text, _ in examples)
+
+
+def test_scope_classifier_binary_probabilities_are_logistic_regressions():
+    """The binary classifier's softmax over (0, w·x + b) is sklearn's own sigmoid: the
+    stored weights give the probabilities the fitted model gives."""
+    from knowledge_base.faq.ngram import NgramClassifier
+
+    examples = [("食品经营许可证要多久", "in"), ("烟草证在哪办", "in"), ("卫生许可证要什么材料", "in"),
+                ("开饭店要办什么证", "in"), ("公积金怎么提取", "out"), ("驾照到期去哪换", "out"),
+                ("投诉饭店不卫生", "out"), ("今天天气怎么样", "out")]
+    model = NgramClassifier.train(examples, ["out", "in"])
+    p_permit = model.proba("食品许可证要多久")["in"]
+    p_other = model.proba("公积金提取要多久")["in"]
+    assert p_permit > 0.5 > model.proba("驾照去哪换")["in"]
+    assert p_permit > p_other
+    assert abs(sum(model.proba("随便问问").values()) - 1.0) < 1e-5
+
+
+def test_scope_crossfit_never_scores_a_question_it_learned():
+    """Calibration reads P(in scope) from a classifier trained without the question's set, and
+    without any question that set shares with another."""
+    from knowledge_base.faq.calibrate import CALIBRATION_SETS, SCOPE_SETS
+    from knowledge_base.faq.scope import _questions, scope_examples, scope_text
+
+    held = CALIBRATION_SETS[0]
+    texts = {t for t, _ in scope_examples([], SCOPE_SETS, exclude=held)}
+    ins, oos = _questions(held)
+    assert texts and not texts & {scope_text(q) for q in (*ins, *oos)}
+    everything = {t for t, _ in scope_examples([], SCOPE_SETS)}
+    assert {scope_text(q) for q in (*ins, *oos)} <= everything
+
+
+def test_final_blind_set_trains_and_calibrates_nothing():
+    import importlib.util
+
+    from knowledge_base.faq.calibrate import CALIBRATION_SETS, SCOPE_SETS, TOPIC_SETS
+
+    spec = importlib.util.spec_from_file_location("bench_faq", ROOT / "benchmarks" / "bench_faq.py")
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    assert bench.FINAL_SET not in {*SCOPE_SETS, *TOPIC_SETS, *CALIBRATION_SETS}
+    assert set(CALIBRATION_SETS) | set(TOPIC_SETS) <= set(SCOPE_SETS)
+
+
+def test_gate_refuses_below_the_scope_threshold(built):
+    """P(about a permit) below the threshold refuses, named subject or not; a stored calibration
+    without scope thresholds (older builds) refuses nothing on it."""
+    _, _, idx, _ = built
+    q = "烟草专卖零售许可证要什么材料"
+    sig = idx.signals(q)
+    assert sig.u.in_scope is not None and 0.0 <= sig.u.in_scope <= 1.0
+    saved = idx.calibration["hybrid"]
+    try:
+        idx.calibration["hybrid"] = {**saved, "scope": {"anchored": 1.01, "other": 1.01}}
+        r = idx.search(q)
+        assert not r.answered and "P(about a permit)" in r.reason
+        idx.calibration["hybrid"] = {**saved, "scope": {"anchored": 0.0, "other": 0.0}}
+        assert "P(about a permit)" not in idx.search(q).reason
+        idx.calibration["hybrid"] = {k: v for k, v in saved.items() if k != "scope"}
+        assert "P(about a permit)" not in idx.search(q).reason
+    finally:
+        idx.calibration["hybrid"] = saved
+    # the calibrated classifier, on a question of no set: a caller's own errand, not a permit
+    assert idx.signals("我的社保卡丢了怎么补办").u.in_scope < 0.5 < idx.signals("开奶茶店要办什么许可证").u.in_scope

@@ -6,6 +6,7 @@ On disk (``settings.index_dir``)::
     builds/<stamp>/         meta.json        entries, wordings, lexicon, regions
                             vectors.npy      one e5 vector per wording
                             topics.npz       the topic classifier's weights
+                            scope.npz        the scope classifier's weights (scope.py)
                             pinyin.json      fuzzy syllables for typo/homophone correction
                             calibration.json ranking weights and the answered gate
 
@@ -33,7 +34,7 @@ import yaml
 from knowledge_base.faq.entries import TOPICS, FaqEntry, build_entries, name_variants
 from knowledge_base.faq.text import clean_question
 
-FORMAT_VERSION = 4
+FORMAT_VERSION = 5
 # wordings of one entry closer than this to one already indexed are embedded (kept for the
 # next build's cache) but not put in FAISS: half the vectors, the same answers (README: FAQ)
 DEDUPE_COS = 0.97
@@ -360,7 +361,9 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
     the catalog-made entries), else fits; False leaves the defaults."""
     from knowledge_base.faq.pinyin import PinyinCorrector, build_tables
     from knowledge_base.faq.query import FaqIndex
-    from knowledge_base.faq.topics import TopicClassifier
+    from knowledge_base.faq.calibrate import SCOPE_SETS
+    from knowledge_base.faq.ngram import NgramClassifier
+    from knowledge_base.faq.scope import train_scope
     from knowledge_base.faq.understand import Understander
 
     t0 = time.perf_counter()
@@ -412,7 +415,8 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
     else:
         tables = {**build_tables(words), "key": words_key}
     understander = Understander(lex, PinyinCorrector(tables))
-    classifier = TopicClassifier.train(topic_examples(active, understander.mask), list(TOPICS))
+    classifier = NgramClassifier.train(topic_examples(active, understander.mask), list(TOPICS))
+    scope = train_scope(active, SCOPE_SETS)
 
     meta = {
         "format": FORMAT_VERSION, "embedder": embedder.name, "dim": dim,
@@ -430,6 +434,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         (tmp / "pinyin.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
         classifier.save(tmp / "topics.npz")
+        scope.save(tmp / "scope.npz")
         index = FaqIndex.open(tmp, embedder)
         cal_report = None
         if calibration_key:  # the lexicon (aliases, refusal cues, topic cues) moves the fit too

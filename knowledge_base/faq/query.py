@@ -145,7 +145,9 @@ class Gate:
     wording's cosine plus ``kappa``·P(its topic) (the topic classifier's probability):
 
     1. a refusal cue (complaint, compensation, exam, job, emergency, abroad, prices …, or
-       another government service when no permit is named) → not answered;
+       another government service when no permit is named) → not answered; so is a question
+       the scope classifier (``scope.py``) gives P(about a permit) below ``scope.anchored``
+       when it names the top hit's subject, below ``scope.other`` otherwise;
     2. the question names the top hit's subject (*anchored*: its permit, or a term of a
        general entry such as 证照分离) → answered when the confidence ≥ ``anchored``;
     3. it names only an activity (药店, 网吧 …) or a general word (消防, 社保) that points at
@@ -186,10 +188,15 @@ class Gate:
             return (d >= t, f"dense {d:.3f} {'≥' if d >= t else '<'} {t:.3f}")
         if sig.u.refusal:
             return False, f"out of scope ({sig.u.refusal})"
+        tier = Gate.tier(sig, entry)
+        scope = params.get("scope")
+        if scope and sig.u.in_scope is not None:
+            t = scope["anchored"] if tier == "anchored" else scope["other"]
+            if sig.u.in_scope < t:
+                return False, f"out of scope (P(about a permit) {sig.u.in_scope:.2f} < {t:.2f})"
         kappa = params.get("kappa", 0.0)
         if kappa:  # the confidence: dense + kappa·P(the top hit's topic)
             d += kappa * (sig.u.topics.get(entry.topic, 0.0) if sig.u.topics else 0.0)
-        tier = Gate.tier(sig, entry)
         if tier != "free":
             t = params.get(tier, params.get("free")) if threshold is None else threshold
             label = "named subject" if tier == "anchored" else "activity named"
@@ -267,7 +274,7 @@ class FaqIndex:
         """Open one build directory (``embedder=None``: lexical only, no vectors)."""
         from knowledge_base.faq.build import FORMAT_VERSION
         from knowledge_base.faq.pinyin import PinyinCorrector
-        from knowledge_base.faq.topics import TopicClassifier
+        from knowledge_base.faq.ngram import NgramClassifier
 
         build = Path(build)
         meta = json.loads((build / "meta.json").read_text(encoding="utf-8"))
@@ -281,7 +288,8 @@ class FaqIndex:
         vectors = (np.load(build / "vectors.npy", mmap_mode="r") if embedder is not None
                    else np.zeros((0, int(meta.get("dim", 384))), dtype=np.float32))
         tables = json.loads((build / "pinyin.json").read_text(encoding="utf-8"))
-        understander = Understander(meta["lexicon"], PinyinCorrector(tables), TopicClassifier.load(build / "topics.npz"))
+        understander = Understander(meta["lexicon"], PinyinCorrector(tables), NgramClassifier.load(build / "topics.npz"),
+                                    NgramClassifier.load(build / "scope.npz"))
         cal_path = build / "calibration.json"
         cal = json.loads(cal_path.read_text(encoding="utf-8")) if cal_path.exists() else None
         return cls(build, meta, entries, vectors, embedder, understander, cal)

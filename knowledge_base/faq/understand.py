@@ -9,7 +9,9 @@
 - **Typos and homophones** are corrected first against the same names and the domain
   terms (``pinyin.py``).
 - **Places**: the regions' names, place words and districts from the catalog.
-- **Topic**: ``topics.py`` on the question with names and places masked.
+- **Topic**: ``ngram.py``'s topic classifier on the question with names and places masked.
+- **Scope**: ``scope.py``'s P(the question is about a permit at all), learned from the
+  callers' questions written blind; the gate refuses below its thresholds.
 - **Refusal cues** (``data/faq/out_of_scope.yaml``): what the caller wants is not a
   permit (a complaint, compensation, an exam, a job, an emergency) or is another
   government service (护照, 社保卡 …) when no permit is named.
@@ -20,6 +22,7 @@ import re
 from dataclasses import dataclass, field
 
 from knowledge_base.faq.pinyin import Correction, PinyinCorrector
+from knowledge_base.faq.scope import p_in
 from knowledge_base.faq.text import clean_question
 
 
@@ -42,6 +45,7 @@ class Understanding:
     region_from_text: bool = False
     topics: dict[str, float] = field(default_factory=dict)
     refusal: str | None = None  # out-of-scope category and the cue, e.g. "complaint:投诉"
+    in_scope: float | None = None  # P(a question about a permit at all), scope.py (None: no classifier)
     licensing: bool = False  # a word of setting up or licensing a business is said (开, 办, 证, 许可 …)
     masked: str = ""
     retrieval: str = ""  # the question without place words (the place is handled apart)
@@ -62,6 +66,7 @@ class Understanding:
             "topic": self.topic,
             "topic_p": round(self.topics.get(self.topic, 0.0), 3) if self.topic else None,
             "refusal": self.refusal,
+            "in_scope": None if self.in_scope is None else round(self.in_scope, 3),
         }
 
 
@@ -104,7 +109,7 @@ _RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|�
 class Understander:
     """Built from the lexicon stored with the index (``build.lexicon``)."""
 
-    def __init__(self, lexicon: dict, corrector: PinyinCorrector | None, classifier=None):
+    def __init__(self, lexicon: dict, corrector: PinyinCorrector | None, classifier=None, scope=None):
         self.item_words: dict[str, list[str]] = lexicon.get("item_words", {})
         self.weak: set[str] = set(lexicon.get("weak", []))
         self.background: set[str] = set(lexicon.get("background", []))
@@ -131,7 +136,8 @@ class Understander:
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
         self._places = WordIndex({*self.place_words, *self.province_words})
         self.corrector = corrector
-        self.classifier = classifier
+        self.classifier = classifier  # topics (ngram.py)
+        self.scope = scope  # in scope or not (scope.py)
 
     # ---- pieces (also used at build time to mask the training wordings)
 
@@ -281,6 +287,8 @@ class Understander:
         u.retrieval = self.strip_places(text)
         if self.classifier is not None:
             u.topics = self.classifier.proba(u.masked)
+        if self.scope is not None:
+            u.in_scope = p_in(self.scope, question)
         return u
 
     def retract(self, text: str) -> str:

@@ -1,13 +1,18 @@
-"""The topic classifier: which contract topic (scope, materials, fee …) a question
-asks about, whatever the permit.
+"""The FAQ's two text classifiers: character n-grams into logistic regression.
 
-Trained at index build on every indexed wording (the entry's topic is the label)
-plus the cue words of ``templates/topic_cues.yaml``, with the names of permits and
-places masked (``X`` / ``Y``) so that it learns how a topic is asked, not which
-permit.  Features: character 1–3-grams (sublinear tf-idf, L2); model: multinomial
-logistic regression (scikit-learn at build time only).  The weights are stored with
-the index and applied at query time with numpy: no scikit-learn import when
-searching.  Its accuracy on the calibration set is printed by the benchmark.
+- **Topic** (``topics.npz``): which contract topic (scope, materials, fee …) a question
+  asks about, whatever the permit.  Trained at index build on every indexed wording (the
+  entry's topic is the label), the cue words of ``templates/topic_cues.yaml`` and the
+  callers' questions of ``calibrate.TOPIC_SETS``, with the names of permits and places
+  masked (``X`` / ``Y``) so that it learns how a topic is asked, not which permit
+  (``build.topic_examples``).  Its accuracy is printed by the benchmark.
+- **Scope** (``scope.npz``): whether a question asks about obtaining or keeping a permit
+  at all, or about something else (a complaint, a job, one's own certificate, another
+  government service) — see ``scope.py``.
+
+Features: character 1–3-grams (sublinear tf-idf, L2); model: logistic regression
+(scikit-learn at build time only).  The weights are stored with the index and applied at
+query time with numpy: no scikit-learn import when searching.
 """
 from __future__ import annotations
 
@@ -33,19 +38,19 @@ def features(masked: str) -> Counter:
     return out
 
 
-class TopicClassifier:
-    def __init__(self, topics: list[str], vocab: dict[str, int], idf: np.ndarray, coef: np.ndarray,
+class NgramClassifier:
+    def __init__(self, labels: list[str], vocab: dict[str, int], idf: np.ndarray, coef: np.ndarray,
                  intercept: np.ndarray):
-        self.topics = list(topics)
+        self.labels = list(labels)
         self.vocab = vocab
         self.idf = idf.astype(np.float32)
-        self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)  # (n_features, n_topics)
+        self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)  # (n_features, n_labels)
         self.intercept = intercept.astype(np.float32)
 
     # ---- query time
 
-    def _vector(self, masked: str) -> tuple[np.ndarray, np.ndarray]:
-        counts = features(masked)
+    def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        counts = features(text)
         cols, vals = [], []
         for g, c in counts.items():
             j = self.vocab.get(g)
@@ -57,38 +62,38 @@ class TopicClassifier:
         v = np.asarray(vals, dtype=np.float32)
         return np.asarray(cols, dtype=np.int64), v / float(np.linalg.norm(v))
 
-    def proba(self, masked: str) -> dict[str, float]:
-        cols, vals = self._vector(masked)
+    def proba(self, text: str) -> dict[str, float]:
+        cols, vals = self._vector(text)
         logits = self.intercept + (vals @ self.coef[cols] if len(cols) else 0.0)
         logits = logits - logits.max()
         p = np.exp(logits)
         p /= p.sum()
-        return {t: float(x) for t, x in zip(self.topics, p)}
+        return {t: float(x) for t, x in zip(self.labels, p)}
 
     # ---- persistence
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, idf=self.idf, coef=self.coef.T, intercept=self.intercept,
-                            meta=np.frombuffer(json.dumps({"topics": self.topics, "vocab": self.vocab},
+                            meta=np.frombuffer(json.dumps({"labels": self.labels, "vocab": self.vocab},
                                                           ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
 
     @classmethod
-    def load(cls, path: Path) -> "TopicClassifier":
+    def load(cls, path: Path) -> "NgramClassifier":
         z = np.load(path)
         meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-        return cls(meta["topics"], meta["vocab"], z["idf"], z["coef"], z["intercept"])
+        return cls(meta["labels"], meta["vocab"], z["idf"], z["coef"], z["intercept"])
 
     # ---- build time
 
     @classmethod
-    def train(cls, examples: list[tuple[str, str]], topics: list[str], *, c: float = 4.0,
-              min_df: int = 1) -> "TopicClassifier":
-        """``examples``: (masked text, topic).  Balanced class weights: generated wordings
-        outnumber the few ``general`` ones."""
+    def train(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float = 4.0,
+              min_df: int = 1) -> "NgramClassifier":
+        """``examples``: (text, label).  Balanced class weights (generated wordings outnumber
+        the few ``general`` ones; in-scope questions outnumber the out-of-scope ones)."""
         from sklearn.linear_model import LogisticRegression
         from scipy.sparse import csr_matrix
 
-        counts: Counter = Counter(examples)  # masked wordings repeat across permits: train once, weighted
+        counts: Counter = Counter(examples)  # (masked) wordings repeat across permits: train once, weighted
         examples = list(counts)
         weights = np.array([counts[e] for e in examples], dtype=np.float64)
         weights = 1.0 + np.log(weights)
@@ -109,24 +114,27 @@ class TopicClassifier:
                 cols.append(j)
                 vals.append(v / norm)
         x = csr_matrix((vals, (rows, cols)), shape=(n_docs, len(grams)), dtype=np.float32)
-        labels = [topics.index(t) for _, t in examples]
-        present = sorted(set(labels))
+        y = [labels.index(t) for _, t in examples]
+        present = sorted(set(y))
         from threadpoolctl import threadpool_limits
 
         model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
         with threadpool_limits(1):  # a small problem: BLAS threads only contend on 2 cores
-            model.fit(x, labels, sample_weight=weights)
-        coef = np.zeros((len(topics), len(grams)), dtype=np.float32)
-        intercept = np.full(len(topics), -30.0, dtype=np.float32)  # a topic with no example is never chosen
+            model.fit(x, y, sample_weight=weights)
+        coef = np.zeros((len(labels), len(grams)), dtype=np.float32)
+        intercept = np.full(len(labels), -30.0, dtype=np.float32)  # a label with no example is never chosen
         if len(present) == 1:
             intercept[present[0]] = 0.0
         else:
             for k, cls_ in enumerate(model.classes_):
                 row = k if len(present) > 2 else None
-                if row is None:  # binary: sklearn keeps one row for the second class
-                    coef[cls_] = model.coef_[0] if k == 1 else -model.coef_[0]
-                    intercept[cls_] = model.intercept_[0] if k == 1 else -model.intercept_[0]
+                if row is None:  # binary: sklearn keeps one row, the second class's logit
+                    if k == 1:  # (the first class's logit stays 0: the softmax is then sklearn's sigmoid)
+                        coef[cls_] = model.coef_[0]
+                        intercept[cls_] = model.intercept_[0]
+                    else:
+                        intercept[cls_] = 0.0
                 else:
                     coef[cls_] = model.coef_[k]
                     intercept[cls_] = model.intercept_[k]
-        return cls(topics, vocab, idf, coef, intercept)
+        return cls(labels, vocab, idf, coef, intercept)
