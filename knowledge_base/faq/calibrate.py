@@ -48,12 +48,12 @@ CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET, FRESH4_SET)
 # the later sets written blind, each run once blind and a development set since, teach the topic
 # classifier how callers ask (build.topic_examples); kept apart from the calibration sets, so the
 # gate's κ·P(topic) is fitted on questions the classifier has not seen
-TOPIC_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh", "fresh2", "fresh3", "fresh5", "fresh6"))
+TOPIC_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7"))
 # the final sets of earlier stops, each run once blind (benchmarks/bench_faq.py --final), seen since
-SEEN_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh5", "fresh6"))
+SEEN_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh5", "fresh6", "fresh7"))
 # every set written blind that is no longer blind: what the scope classifier learns from (scope.py);
 # the benchmark's final set is never among them
-SCOPE_SETS = (*CALIBRATION_SETS, *TOPIC_SETS, *SEEN_SETS)
+SCOPE_SETS = tuple(dict.fromkeys((*CALIBRATION_SETS, *TOPIC_SETS, *SEEN_SETS)))
 REGRESSION_SET = "faq/eval.yaml"  # under data_dir
 TARGET_REJECTION = 0.98  # the goal is 0.97 on unseen questions: a margin
 # the learned gate alone (the scope classifier, cross-fitted, and the thresholds; refusal cues
@@ -65,7 +65,7 @@ TIERS = ("anchored", "activity", "free")
 GATE_VERSION = 7  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {
     "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
-    "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2, 0.25),
+    "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2, 0.25, 0.35),
     "mu": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2),
     "eta": (0.5, 0.75, 1.0),  # times mu: an activity (药店) is evidence for its permit, never more than its name
     "gamma": (0.0, 0.01, 0.02, 0.04),

@@ -485,7 +485,11 @@ class FaqIndex:
             return [order[0], *same, *[i for i in order[1:] if i not in same]]
         if not top or top not in sig.u.items:
             return order
-        same = [i for i in order[1:] if self.entry_item[i] == top][:2]
+        same, topics = [], {self.entries[order[0]].topic}
+        for i in order[1:]:  # its other topics (two entries of one topic answer the same question)
+            if self.entry_item[i] == top and self.entries[i].topic not in topics and len(same) < 2:
+                same.append(i)
+                topics.add(self.entries[i].topic)
         return [order[0], *same, *[i for i in order[1:] if i not in same]]
 
     def _label(self, code: str) -> str:
