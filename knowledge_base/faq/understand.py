@@ -102,6 +102,9 @@ def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, 
     return sorted(found)
 
 
+# 「卫生证跟消防那个，先问消防」「烟草证还有预包装备案，先问烟草证」: of several permits named, the
+# one after the marker is the subject
+_FOCUS = re.compile(r"(先问|先说|就问|只问|单问|先讲|想先问|我问的是|问的是)(一下|下)?")
 # 「…，哦不对，是…」「…，不是，是…」「…唔系，系…」: what follows replaces the name before it
 _RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|唔啱|说错了|讲错了|搞错了|打错了)[，,、\s]*(应该是|应该系|是|系)?")
 
@@ -272,6 +275,13 @@ class Understander:
         if any(c not in self.background for c in evidence):
             for c in self.background & set(evidence):
                 evidence[c] = min(evidence[c], 0.5 if not u.hinted else 0.25)
+        # of several permits named, the one the caller says they ask about first
+        if len(evidence) > 1:
+            focus = {c for m in _FOCUS.finditer(text) for i, w in found
+                     if m.end() <= i <= m.end() + 2 and w in self.item_words for c in self.item_words[w]}
+            focus &= set(evidence)
+            if focus and focus != set(evidence):
+                evidence = {c: (max(ev, 0.75) if c in focus else min(ev, 0.5)) for c, ev in evidence.items()}
         # the trade as described decides over the permit named (aliases.yaml: overrides)
         for code, pattern in self.overrides:
             if pattern.search(text):
