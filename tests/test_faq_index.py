@@ -394,3 +394,14 @@ def test_gate_refuses_below_the_scope_threshold(built):
         idx.calibration["hybrid"] = saved
     # the calibrated classifier, on a question of no set: a caller's own errand, not a permit
     assert idx.signals("我的社保卡丢了怎么补办").u.in_scope < 0.5 < idx.signals("开奶茶店要办什么许可证").u.in_scope
+
+
+def test_of_several_permits_named_the_one_asked_first_is_the_subject(built):
+    _, _, idx, _ = built
+    u = idx.understander("开个洗脚城，卫生许可证跟消防那个，先问消防，要不要等卫生证下来才能报")
+    assert u.items["fire_safety_check"] >= 0.75 > 0.5 >= u.items["public_place_hygiene"]
+    plain = idx.understander("开个洗脚城，卫生许可证跟消防那个，要不要等卫生证下来才能报")
+    assert plain.items["public_place_hygiene"] > plain.items.get("fire_safety_check", 0.0)
+    # registering a business is a licensing ask: a place of birth said beside it is context
+    assert idx.understander("我是甘肃户口，能在同心注册个体户不").refusal is None
+    assert idx.understander("甘肃户口怎么迁到同心").refusal
