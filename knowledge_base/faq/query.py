@@ -487,9 +487,11 @@ class FaqIndex:
             return order
         same, topics = [], {self.entries[order[0]].topic}
         for i in order[1:]:  # its other topics (two entries of one topic answer the same question)
-            if self.entry_item[i] == top and self.entries[i].topic not in topics and len(same) < 2:
+            if self.entry_item[i] == top and self.entries[i].topic not in topics:
                 same.append(i)
                 topics.add(self.entries[i].topic)
+                if len(same) == 2:
+                    break
         return [order[0], *same, *[i for i in order[1:] if i not in same]]
 
     def _label(self, code: str) -> str:
