@@ -65,7 +65,7 @@ TIERS = ("anchored", "activity", "free")
 GATE_VERSION = 7  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {
     "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
-    "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2, 0.25, 0.35),
+    "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2, 0.25),
     "mu": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2),
     "eta": (0.5, 0.75, 1.0),  # times mu: an activity (药店) is evidence for its permit, never more than its name
     "gamma": (0.0, 0.01, 0.02, 0.04),
