@@ -281,12 +281,12 @@ def topic_examples(entries: list[FaqEntry], mask) -> list[tuple[str, str]]:
     """Every indexed wording with names masked, labelled with its entry's topic, the topic
     cue words (each a short example of its topic), and the callers' questions of the
     development sets written blind (``calibrate.TOPIC_SETS``: their labelled topic)."""
-    from knowledge_base.faq.calibrate import CALIBRATION_SETS, TOPIC_SETS
+    from knowledge_base.faq.calibrate import TOPIC_SETS, load_calibration
 
     # a question a calibration set also holds (two writers may type the same 「食品证咋办」) is left
     # out: the gate's κ·P(topic) is fitted on questions the classifier has not seen
-    held = {clean_question(str(r["q"])).lower() for path in CALIBRATION_SETS if path.exists()
-            for r in (_read_yaml(path).get("in_scope") or [])}
+    calibration = load_calibration()
+    held = {clean_question(q).lower() for q, _ in (calibration.in_scope if calibration else [])}
     out = [(mask(t.lower()), e.topic) for e in entries for t in e.texts()]
     cues = _read_yaml(Path(__file__).parent / "templates" / "topic_cues.yaml")
     for topic, words in cues.items():

@@ -175,6 +175,11 @@ def _midpoint(value: float, observed: np.ndarray) -> float:
     return float((value + lower.max()) / 2) if lower.size else float(value - 1e-4)
 
 
+def _scope_refused(p_in: np.ndarray, tier: np.ndarray, anchored: float, other: float) -> np.ndarray:
+    """Refused by the scope classifier (``query.Gate``): P(in scope) below the threshold of its tier."""
+    return p_in < np.where(tier == "anchored", anchored, other)
+
+
 def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos: list,
              weights: dict | None, target: float = TARGET_REJECTION, robust: float = ROBUST_REJECTION
              ) -> tuple[dict, dict]:
@@ -208,8 +213,7 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
     best = None
     for (sa, so), kappa, cov in itertools.product(scope_grid, KAPPAS, COVERAGES):
         # refused by the scope classifier (learned: it counts as refusing without the cues too)
-        s_in = p_in < np.where(tier_in == "anchored", sa, so)
-        s_oo = p_oo < np.where(tier_oo == "anchored", sa, so)
+        s_in, s_oo = _scope_refused(p_in, tier_in, sa, so), _scope_refused(p_oo, tier_oo, sa, so)
         d_in, d_oo = dense_in + kappa * tp_in, dense_oo + kappa * tp_oo
         per_tier = []
         for tier in TIERS:
@@ -241,8 +245,7 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
     params = {"anchored": ta, "activity": th, "free": tf, "coverage": cov, "kappa": kappa}
     if has_scope:
         params["scope"] = {"anchored": sa, "other": so}
-    s_in = p_in < np.where(tier_in == "anchored", sa, so)
-    s_oo = p_oo < np.where(tier_oo == "anchored", sa, so)
+    s_in, s_oo = _scope_refused(p_in, tier_in, sa, so), _scope_refused(p_oo, tier_oo, sa, so)
     return (params, {"answered_correct": total_ok / n_in, "rejection": rej, "rejection_without_cues": rej_raw,
                      "refused_by_scope": {"in_scope": int(s_in.sum()), "out_of_scope": int(s_oo.sum())}})
 
@@ -290,7 +293,7 @@ def calibration_set_key() -> str | None:
         return None
     import hashlib
 
-    h = hashlib.sha1(b"".join(p.read_bytes() for p in dict.fromkeys(SCOPE_SETS) if p.exists()))
+    h = hashlib.sha1(b"".join(p.read_bytes() for p in SCOPE_SETS if p.exists()))
     h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, KAPPAS, SCOPE_ANCHORED, SCOPE_OTHER,
                    TIERS, GATE_VERSION)).encode())
     return h.hexdigest()[:16]

@@ -18,8 +18,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import yaml
-
 from knowledge_base.faq.ngram import NgramClassifier
 from knowledge_base.faq.text import clean_question
 
@@ -32,10 +30,10 @@ def scope_text(question: str) -> str:
 
 
 def _questions(path: Path) -> tuple[list[str], list[str]]:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-    ins = [str(r["q"]) for r in raw.get("in_scope") or []]
-    oos = [str(r["q"] if isinstance(r, dict) else r) for r in raw.get("out_of_scope") or []]
-    return ins, oos
+    from knowledge_base.faq.calibrate import load_blind  # (build and calibration time only)
+
+    labelled = load_blind(path)
+    return [q for q, _ in labelled.in_scope], labelled.out_of_scope
 
 
 def scope_examples(entries, paths, *, exclude: Path | None = None) -> list[tuple[str, str]]:
@@ -58,8 +56,9 @@ def train_scope(entries, paths, *, exclude: Path | None = None) -> NgramClassifi
     return NgramClassifier.train(scope_examples(entries, paths, exclude=exclude), list(LABELS))
 
 
-def p_in(classifier: NgramClassifier, question: str) -> float:
-    return classifier.proba(scope_text(question))["in"]
+def p_in(classifier: NgramClassifier, cleaned: str) -> float:
+    """P(in scope) of a question already through ``clean_question`` (as the understander has it)."""
+    return classifier.proba(cleaned.lower())["in"]
 
 
 def crossfit(entries, fit_paths, all_paths) -> dict[str, float]:
@@ -72,5 +71,5 @@ def crossfit(entries, fit_paths, all_paths) -> dict[str, float]:
         model = train_scope(entries, all_paths, exclude=path)
         ins, oos = _questions(path)
         for q in (*ins, *oos):
-            out[q] = p_in(model, q)
+            out[q] = p_in(model, clean_question(q))
     return out

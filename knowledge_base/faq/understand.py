@@ -298,7 +298,7 @@ class Understander:
         if self.classifier is not None:
             u.topics = self.classifier.proba(u.masked)
         if self.scope is not None:
-            u.in_scope = p_in(self.scope, question)
+            u.in_scope = p_in(self.scope, cleaned)
         return u
 
     def retract(self, text: str) -> str:
