@@ -410,3 +410,30 @@ def test_of_several_permits_named_the_one_asked_first_is_the_subject(built):
     # registering a business is a licensing ask: a place of birth said beside it is context
     assert idx.understander("我是甘肃户口，能在同心注册个体户不").refusal is None
     assert idx.understander("甘肃户口怎么迁到同心").refusal
+
+
+def test_pinyin_initials_are_spelt_out(built):
+    _, _, idx, _ = built
+    u = idx.understander("yyzz地址能不能填自己住的房子")
+    assert "营业执照" in u.question and u.items.get("business_registration", 0.0) >= 0.5
+    assert idx.understander("yc证 个体户 还要啥").items.get("tobacco_retail", 0.0) >= 0.75
+    # letters inside a longer ASCII word are not initials (a 「yyzzz」 or an e-mail stays as typed)
+    assert "营业执照" not in idx.understander("yyzzz是什么").question
+
+
+def test_a_health_certificate_beside_a_permit_is_that_permits_condition(built):
+    _, _, idx, _ = built
+    health = "general.health_certificate"
+    alone = idx.understander("后厨洗碗的阿姨也要办健康证吗")
+    assert alone.subjects.get(health) == 1.0
+    beside = idx.understander("就我一个人看店卖包装零食，备案的时候要健康证吗")
+    assert beside.subjects.get(health) == 0.0 and beside.items.get("food_prepackaged_filing", 0.0) > 0
+
+
+def test_a_trade_said_settles_which_variant_of_a_shared_name(built):
+    _, _, idx, _ = built
+    u = idx.understander("药品经营许可证（批发）审批时限是多少天")
+    assert u.items["drug_wholesale"] == 1.0 > u.items.get("drug_retail", 0.0)
+    assert not u.ambiguous
+    assert idx.understander("开一家刻字刻章的店要什么条件").items.get("seal_engraving") == 1.0
+    assert idx.understander("执照拿到了，公章去哪刻，随便找个刻章店就行吗").items.get("seal_engraving", 0.0) < 1.0

@@ -135,6 +135,11 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         for pat in pats:
             re.compile(str(pat))  # a broken expression fails the build, not a search
             overrides.setdefault(code, []).append(str(pat))
+    # pinyin initials typed for a name (yyzz, yc证): expanded before anything else reads the question
+    abbreviations: dict[str, str] = {}
+    for pat, word in (extra.get("abbreviations") or {}).items():
+        re.compile(str(pat))
+        abbreviations[str(pat)] = str(word)
     # places: region names and words, districts (catalog regions)
     place_words: dict[str, list] = {}
     region_province: dict[str, str] = {}
@@ -177,6 +182,8 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "general_terms": general_terms,
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
         "overrides": overrides,
+        "abbreviations": abbreviations,
+        "condition_terms": sorted({str(t).lower() for t in extra.get("condition_terms") or []}),
         "background": sorted(str(c) for c in extra.get("background") or []),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
         "item_provinces": item_provinces,

@@ -9,7 +9,7 @@ One search:
 3. **rank** every entry by (``method="hybrid"``, the one served)::
 
        score = dense + alpha·bm25/max(bm25) + tau·P(entry's topic | question)
-               + mu·evidence(entry's item named in the question)
+               + mu·evidence(entry's item named in the question; −1 for one said after 除了)
                + eta·[entry's item pointed at by an activity only (药店, 网吧)]
                + gamma·[general entry and no item named]
                - 0.1·[provincial item of another province]
@@ -389,6 +389,10 @@ class FaqIndex:
                     hint_ev[ix] = 2 * ev  # 1 / number of items the activity points at
                 else:
                     item_ev[ix] = ev
+        for code in sig.u.excluded - set(items):  # 「除了营业执照还要别的证么」: not that one
+            ix = self.item_entries.get(code)
+            if ix is not None:
+                item_ev[ix] = -1.0
         for eid in subjects:
             if eid in self.by_id:
                 item_ev[self.by_id[eid]] = subjects[eid]

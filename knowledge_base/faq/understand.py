@@ -32,6 +32,7 @@ class Understanding:
     cleaned: str  # before correction
     corrections: list[Correction] = field(default_factory=list)
     items: dict[str, float] = field(default_factory=dict)  # item code -> evidence (1.0: named alone)
+    excluded: set = field(default_factory=set)  # permits said after 除了: held already, not asked about
     subjects: dict[str, float] = field(default_factory=dict)  # general entry id -> 1.0 (its term is said;
     # 0 beside a permit's specific name: 「食品证能告知承诺吗」 asks about the permit, 「办食品证员工都得有
     # 健康证吗」 about the food licence's conditions; the general entry still ranks by its wording)
@@ -104,6 +105,7 @@ def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, 
 
 # 「卫生证跟消防那个，先问消防」「烟草证还有预包装备案，先问烟草证」: of several permits named, the
 # one after the marker is the subject
+_EXCEPT = re.compile(r"除了(办|领|有|那个|这个|个)?")
 _FOCUS = re.compile(r"(先问|先说|就问|只问|单问|先讲|想先问|我问的是|问的是)(一下|下)?")
 # 「…，哦不对，是…」「…，不是，是…」「…唔系，系…」: what follows replaces the name before it
 _RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|唔啱|说错了|讲错了|搞错了|打错了)[，,、\s]*(应该是|应该系|是|系)?")
@@ -119,6 +121,10 @@ class Understander:
         self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
         self.overrides = [(code, re.compile(p)) for code, ps in (lexicon.get("overrides") or {}).items() for p in ps]
         self.not_items: set[str] = set(lexicon.get("not_items", []))
+        # pinyin initials (yyzz → 营业执照), ASCII letters on neither side
+        self.abbreviations = [(re.compile(rf"(?<![a-z]){pat}(?![a-z])"), word)
+                              for pat, word in (lexicon.get("abbreviations") or {}).items()]
+        self.condition_terms: set[str] = set(lexicon.get("condition_terms", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
         self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
         self.province_words: dict[str, str] = lexicon.get("province_words", {})  # 宁夏 -> province key
@@ -208,8 +214,16 @@ class Understander:
         n = len(self.region_province) or 1
         return len(self.item_regions.get(code, [])) / n
 
+    def expand(self, text: str) -> str:
+        """Pinyin initials typed for a name (「yyzz地址」「yc证」「sp经营许可证」) spelt out."""
+        if not self.abbreviations or not any("a" <= ch <= "z" for ch in text):
+            return text
+        for pattern, word in self.abbreviations:
+            text = pattern.sub(word, text)
+        return text
+
     def __call__(self, question: str, region: str | None = None) -> Understanding:
-        cleaned = clean_question(question)
+        cleaned = self.expand(clean_question(question))
         fixes: list[Correction] = []
         text = cleaned
         if self.corrector is not None:
@@ -225,10 +239,13 @@ class Understander:
         _matches(text, self._places, taken)  # places are not names
         found = _matches(text, self._words, taken)
         evidence: dict[str, float] = {}
+        conditions: set[str] = set()  # general entries said only by a condition term (健康证)
         for _, w in found:
             if w in self.general_terms:
                 for eid in self.general_terms[w]:
                     u.subjects[eid] = 1.0
+                    if w in self.condition_terms:
+                        conditions.add(eid)
             if w not in self.item_words:
                 continue
             codes = [c for c in self.item_words[w] if self._available(c, u.province)]
@@ -270,6 +287,20 @@ class Understander:
                     evidence[c] = max(evidence.get(c, 0.0), 0.5 / len(codes))
                     u.hinted.add(c)
                 u.item_words.append(w)
+        # a condition of permits (健康证) said beside a permit or a trade is that permit's condition
+        # (「办登记证的时候要不要健康证」「作坊…登记的时候要不要每个人都有健康证」): its entry stays named
+        # (a candidate) but no longer pulls the ranking
+        if evidence:
+            for eid in conditions:
+                u.subjects[eid] = 0.0
+        # a permit said after 除了 is the one the caller already has in hand, not the one asked
+        # about (「除了营业执照还要别的证么」: which others, a general question): it is dropped
+        for m in _EXCEPT.finditer(text):
+            for i, w in found:
+                if i == m.end() and w in self.item_words:
+                    for c in self.item_words[w]:
+                        evidence.pop(c, None)
+                        u.excluded.add(c)
         # a background permit named beside another is the prerequisite, not the subject
         # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」)
         if any(c not in self.background for c in evidence):
@@ -288,6 +319,8 @@ class Understander:
                 evidence = {c: min(ev, 0.5) for c, ev in evidence.items() if c != code}
                 evidence[code] = 1.0
                 u.hinted.discard(code)
+                if code in u.ambiguous:  # the trade said which of the name's variants (药品经营许可证（批发）)
+                    u.ambiguous = []
         u.items = evidence
         trade_ask = any(w in self.hint_words for _, w in found) and bool(self.licence_ask.search(text))
         u.refusal = self.refusal(text, named=strong, trade_ask=trade_ask)
