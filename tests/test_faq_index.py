@@ -437,3 +437,20 @@ def test_a_trade_said_settles_which_variant_of_a_shared_name(built):
     assert not u.ambiguous
     assert idx.understander("开一家刻字刻章的店要什么条件").items.get("seal_engraving") == 1.0
     assert idx.understander("执照拿到了，公章去哪刻，随便找个刻章店就行吗").items.get("seal_engraving", 0.0) < 1.0
+
+
+def test_the_weights_come_from_a_plateau_not_a_lone_peak():
+    """A grid point better by one question than everything around it loses to the middle of a
+    broad plateau; on a flat grid the smallest weights win."""
+    import numpy as np
+    from knowledge_base.faq.calibrate import GRID, pick_plateau
+
+    axes = [GRID[k] for k in ("alpha", "tau", "mu", "eta", "gamma")]
+    shape = tuple(len(a) for a in axes)
+    h1 = np.full(shape, 10.0)
+    h1[1:4, 2:6, 2:6, :, :3] = 50.0
+    h1[4, 8, 7, 2, 3] = 51.0  # a far corner, one question better, alone
+    h3 = np.zeros(shape)
+    best = pick_plateau(h1, h3, axes)
+    assert h1[best] == 50.0 and best != (4, 8, 7, 2, 3)
+    assert pick_plateau(np.ones(shape), np.ones(shape), axes) == (0, 0, 0, 0, 0)

@@ -62,7 +62,7 @@ TARGET_REJECTION = 0.98  # the goal is 0.97 on unseen questions: a margin
 # more without refusing many right answers; with it, 0.97 costs 3 of 1,018 (0.947 → 0.944)
 ROBUST_REJECTION = 0.97
 TIERS = ("anchored", "activity", "free")
-GATE_VERSION = 7  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
+GATE_VERSION = 8  # bump when query.Gate or the ranking changes: a stored calibration is then refitted
 GRID = {
     "alpha": (0.0, 0.02, 0.04, 0.07, 0.1),
     "tau": (0.0, 0.02, 0.04, 0.06, 0.08, 0.11, 0.15, 0.2, 0.25),
@@ -124,26 +124,45 @@ def _stack(index, sigs, name: str) -> np.ndarray:
     return np.stack([index.components(s)[name] for s in sigs]) if sigs else np.zeros((0, index.n_entries))
 
 
+def pick_plateau(h1s: np.ndarray, h3s: np.ndarray, axes: list) -> tuple[int, ...]:
+    """The grid point at the top of a plateau, not a lone peak: each point is judged by the mean
+    of it and its neighbours (one step along each axis) of hit@1 + ½·hit@3; then its own hit@1,
+    hit@3, then the smaller weights.  On a thousand questions the best single point moved with
+    every small change (one question more or less right tips a tie between far-apart weights).
+    Thirty half/half splits of the calibration sets, choosing on one half and scoring the other:
+    hit@1 0.9472 (best single point) vs 0.9484 (plateau)."""
+    from scipy.ndimage import uniform_filter
+
+    shape = h1s.shape
+    smooth = uniform_filter(h1s + 0.5 * h3s, size=3, mode="nearest")
+    size = np.array([sum(axes[k][i] for k, i in enumerate(ix)) for ix in np.ndindex(shape)])
+    order = np.lexsort((-size, h3s.ravel(), h1s.ravel(), np.round(smooth.ravel(), 6)))
+    return tuple(int(i) for i in np.unravel_index(order[-1], shape))
+
+
 def fit_weights(index, sigs: list, goods: list[frozenset]) -> tuple[dict, dict]:
     comps = {n: _stack(index, sigs, n).astype(np.float32)
              for n in ("dense", "bm25", "topic", "item", "hint", "general", "fixed")}
     good = _good_mask(index, goods)
     rows = np.arange(len(sigs))
     answerable = good.any(1)
-    best = None
-    for a, t, m, r, g in itertools.product(GRID["alpha"], GRID["tau"], GRID["mu"], GRID["eta"], GRID["gamma"]):
+    axes = [GRID[k] for k in ("alpha", "tau", "mu", "eta", "gamma")]
+    shape = tuple(len(a) for a in axes)
+    h1s, h3s = np.zeros(shape), np.zeros(shape)
+    for ix in itertools.product(*(range(n) for n in shape)):
+        a, t, m, r, g = (axes[k][i] for k, i in enumerate(ix))
         h = r * m
         s = comps["dense"] + a * comps["bm25"] + t * comps["topic"] + m * comps["item"] + h * comps["hint"] \
             + g * comps["general"] + comps["fixed"]
-        h1 = int(good[rows, s.argmax(1)].sum())
+        h1s[ix] = good[rows, s.argmax(1)].sum()
         best_good = np.where(good, s, -np.inf).max(1)  # hit@3: fewer than 3 entries above the best right one
-        h3 = int(((s > best_good[:, None]).sum(1) < 3)[answerable].sum())
-        key = (h1, h3, -(a + t + m + h + g))
-        if best is None or key > best[0]:
-            best = (key, {"alpha": a, "tau": t, "mu": m, "eta": h, "gamma": g})
-    (h1, h3, _), weights = best
+        h3s[ix] = ((s > best_good[:, None]).sum(1) < 3)[answerable].sum()
+    ix = pick_plateau(h1s, h3s, axes)
+    a, t, m, r, g = (axes[k][i] for k, i in enumerate(ix))
+    weights = {"alpha": a, "tau": t, "mu": m, "eta": r * m, "gamma": g}
     n = max(1, len(sigs))
-    return weights, {"hit@1": h1 / n, "hit@3": h3 / n, "n": len(sigs)}
+    return weights, {"hit@1": float(h1s[ix]) / n, "hit@3": float(h3s[ix]) / n, "n": len(sigs),
+                     "best_hit@1": float(h1s.max()) / n}
 
 
 def _rows(index, sigs: list, method: str, weights: dict | None, goods: list[frozenset] | None):
