@@ -454,3 +454,12 @@ def test_the_weights_come_from_a_plateau_not_a_lone_peak():
     best = pick_plateau(h1, h3, axes)
     assert h1[best] == 50.0 and best != (4, 8, 7, 2, 3)
     assert pick_plateau(np.ones(shape), np.ones(shape), axes) == (0, 0, 0, 0, 0)
+
+
+def test_a_reform_term_without_a_permit_is_answered_by_a_general_entry(built):
+    _, _, idx, _ = built
+    r = idx.search("一业一证综合许可证多久能拿到", k=3)
+    assert r.hits[0].item_code is None, [h.id for h in r.hits]
+    # a permit named beside the term keeps its own entries in the running
+    named = idx.search("一业一证里的食品经营许可证多久能拿到", k=3)
+    assert any(h.item_code == "food_business_license" for h in named.hits)
