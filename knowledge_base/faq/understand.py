@@ -288,11 +288,12 @@ class Understander:
                     u.hinted.add(c)
                 u.item_words.append(w)
         # a condition of permits (健康证) said beside a permit or a trade is that permit's condition
-        # (「办登记证的时候要不要健康证」「作坊…登记的时候要不要每个人都有健康证」): its entry stays named
-        # (a candidate) but no longer pulls the ranking
+        # (「办登记证的时候要不要健康证」「开快餐店…是不是个个都得有健康证」): its entry stays named (a
+        # candidate, the gate's subject) but is pushed down, as a permit said after 除了 is (every
+        # labeller of the twelve caller sets filed such questions under the permit, none under 健康证)
         if evidence:
             for eid in conditions:
-                u.subjects[eid] = 0.0
+                u.subjects[eid] = -1.0
         # a permit said after 除了 is the one the caller already has in hand, not the one asked
         # about (「除了营业执照还要别的证么」: which others, a general question): it is dropped
         for m in _EXCEPT.finditer(text):
