@@ -35,7 +35,8 @@ class Understanding:
     excluded: set = field(default_factory=set)  # permits said after 除了: held already, not asked about
     subjects: dict[str, float] = field(default_factory=dict)  # general entry id -> 1.0 (its term is said;
     # 0 beside a permit's specific name: 「食品证能告知承诺吗」 asks about the permit, 「办食品证员工都得有
-    # 健康证吗」 about the food licence's conditions; the general entry still ranks by its wording)
+    # 健康证吗」 about the food licence's conditions; the general entry still ranks by its wording;
+    # −1 for a condition term, 健康证, beside a permit or a trade: pushed down, see __call__)
     hinted: set[str] = field(default_factory=set)  # items pointed at by an activity only (药店, 网吧)
     named: bool = False  # a permit's name was said (not only an activity)
     ambiguous: list[str] = field(default_factory=list)  # items one name fits equally (clarify)
@@ -105,8 +106,9 @@ def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, 
 
 # 「卫生证跟消防那个，先问消防」「烟草证还有预包装备案，先问烟草证」: of several permits named, the
 # one after the marker is the subject
-_EXCEPT = re.compile(r"除了(办|领|有|那个|这个|个)?")
 _FOCUS = re.compile(r"(先问|先说|就问|只问|单问|先讲|想先问|我问的是|问的是)(一下|下)?")
+# 「除了营业执照还要别的证么」: the permit after 除了 is held already, not asked about
+_EXCEPT = re.compile(r"除了(办|领|有|那个|这个|个)?")
 # 「…，哦不对，是…」「…，不是，是…」「…唔系，系…」: what follows replaces the name before it
 _RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|唔啱|说错了|讲错了|搞错了|打错了)[，,、\s]*(应该是|应该系|是|系)?")
 
