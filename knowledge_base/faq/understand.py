@@ -216,6 +216,12 @@ class Understander:
         n = len(self.region_province) or 1
         return len(self.item_regions.get(code, [])) / n
 
+    def _named_after(self, marker: re.Pattern, text: str, found: list[tuple[int, str]], slack: int = 0) -> set[str]:
+        """The items whose name (among ``found``) begins within ``slack`` characters after a
+        ``marker`` (先问…, 除了…)."""
+        return {c for m in marker.finditer(text) for i, w in found
+                if m.end() <= i <= m.end() + slack and w in self.item_words for c in self.item_words[w]}
+
     def expand(self, text: str) -> str:
         """Pinyin initials typed for a name (「yyzz地址」「yc证」「sp经营许可证」) spelt out."""
         if not self.abbreviations or not any("a" <= ch <= "z" for ch in text):
@@ -298,12 +304,9 @@ class Understander:
                 u.subjects[eid] = -1.0
         # a permit said after 除了 is the one the caller already has in hand, not the one asked
         # about (「除了营业执照还要别的证么」: which others, a general question): it is dropped
-        for m in _EXCEPT.finditer(text):
-            for i, w in found:
-                if i == m.end() and w in self.item_words:
-                    for c in self.item_words[w]:
-                        evidence.pop(c, None)
-                        u.excluded.add(c)
+        u.excluded = self._named_after(_EXCEPT, text, found)
+        for c in u.excluded:
+            evidence.pop(c, None)
         # a background permit named beside another is the prerequisite, not the subject
         # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」)
         if any(c not in self.background for c in evidence):
@@ -311,9 +314,7 @@ class Understander:
                 evidence[c] = min(evidence[c], 0.5 if not u.hinted else 0.25)
         # of several permits named, the one the caller says they ask about first
         if len(evidence) > 1:
-            focus = {c for m in _FOCUS.finditer(text) for i, w in found
-                     if m.end() <= i <= m.end() + 2 and w in self.item_words for c in self.item_words[w]}
-            focus &= set(evidence)
+            focus = self._named_after(_FOCUS, text, found, slack=2) & set(evidence)
             if focus and focus != set(evidence):
                 evidence = {c: (max(ev, 0.75) if c in focus else min(ev, 0.5)) for c, ev in evidence.items()}
         # the trade as described decides over the permit named (aliases.yaml: overrides)
