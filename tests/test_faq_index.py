@@ -463,3 +463,31 @@ def test_a_reform_term_without_a_permit_is_answered_by_a_general_entry(built):
     # a permit named beside the term keeps its own entries in the running
     named = idx.search("一业一证里的食品经营许可证多久能拿到", k=3)
     assert any(h.item_code == "food_business_license" for h in named.hits)
+
+
+def test_a_reform_term_with_another_topic_asked_names_that_topics_general_entries(built):
+    _, _, idx, _ = built
+    spread = idx.signals("一业一证综合许可证多久能拿到").u
+    assert spread.subjects.get("general.time_limit_default") == 1.0
+    assert spread.subjects.get("general.yiye_yizheng") == 0.0  # a candidate, no longer the one named
+    what = idx.signals("一业一证是什么意思").u  # the term's own topic: nothing spreads
+    assert what.subjects.get("general.yiye_yizheng") == 1.0 and "general.time_limit_default" not in what.subjects
+    # a permit named: its entries answer, no general entry is named
+    assert "general.time_limit_default" not in idx.signals("一业一证里的食品经营许可证多久能拿到").u.subjects
+
+
+def test_a_trade_said_picks_one_of_the_permits_a_shared_name_fits(built):
+    _, _, idx, _ = built
+    u = idx.understander("商场新装了两部电梯，要办特种设备使用登记吗")
+    assert u.items["special_equipment_elevator"] == 1.0 > u.items.get("special_equipment_amusement", 0.0)
+    assert not u.ambiguous
+    assert len(idx.understander("特种设备使用登记要多久").ambiguous) == 2  # nothing said: still asked which
+
+
+def test_a_reform_term_or_a_registration_asked_makes_other_services_names_context(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    assert u("注册地址那个房子还没房产证，只有购房合同，可以先写承诺书以后再补吗").refusal is None
+    assert u("注册个体工商户要带哪些东西？铺面是租的，有租房合同，房东是我表叔").refusal is None
+    assert (u("房产证丢了怎么补办").refusal or "").startswith("other_service")
+    assert u("房东不退押金找谁").refusal  # still refused (as compensation)

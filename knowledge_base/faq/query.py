@@ -46,6 +46,11 @@ REGION_ONLY_PENALTY = 0.02
 # entry worded 多久能拿到 (dev sets fresh5–fresh12: 11 such questions, each answered with a permit
 # nobody named)
 REFORM_BONUS = 0.1
+# a term of the reform named (一业一证, 一照通行) and a topic asked other than its own (「行业综合许可证
+# 丢了咋补办」「一照通行在哪个窗口」): the general entries of that topic are named too, and the topic
+# decides among them (dev sets fresh5–fresh13: 33 such questions answered with the term's
+# what-is-it entry); only when the topic classifier is this sure
+SPREAD_P = 0.5
 
 DEFAULT_CALIBRATION = {
     "weights": {"alpha": 0.03, "tau": 0.05, "mu": 0.08, "eta": 0.04, "gamma": 0.02},
@@ -259,6 +264,11 @@ class FaqIndex:
         self.entry_topic = np.array([TOPICS.index(e.topic) for e in entries], dtype=np.int64)
         self.entry_item = [e.item_code for e in entries]
         self.is_general = np.array([e.item_code is None for e in entries])
+        conditions = set(meta["lexicon"].get("condition_terms", []))
+        self.topic_general: dict[str, list[int]] = {}  # topic -> general entries a reform term reaches
+        for i, e in enumerate(entries):
+            if e.item_code is None and not (e.terms and set(e.terms) <= conditions):  # not 健康证's
+                self.topic_general.setdefault(e.topic, []).append(i)
         provs = meta["lexicon"].get("item_provinces", {})
         self.entry_provinces = [set(provs.get(e.item_code or "", [])) for e in entries]
         # vectorised lookups: item -> its entries, entry -> item number
@@ -367,6 +377,8 @@ class FaqIndex:
     def signals(self, q: str, region: str | None = None, *, method: Method = "hybrid",
                 use_cache: bool = True) -> Signals:
         u = self.understander(q, region)
+        if method == "hybrid":
+            self._spread(u)
         text = (u.retrieval or u.question) if method == "hybrid" else u.cleaned
         lex = self.bm25.scores(lex_tokens(text))
         if method == "bm25" or self.embedder is None:
@@ -376,6 +388,25 @@ class FaqIndex:
         grams = bigrams(text)
         coverage = len(grams & self.known_bigrams) / len(grams) if grams else 0.0
         return Signals(u, dense, best, lex, coverage)
+
+    def _spread(self, u: Understanding) -> None:
+        """A reform term named with another topic asked: that topic's general entries are the ones
+        named; the term's own entries stay candidates (evidence 0, still the gate's subject)."""
+        if u.items or not u.topics or not any(v > 0 for v in u.subjects.values()):
+            return
+        topic, p = max(u.topics.items(), key=lambda kv: kv[1])
+        if p < SPREAD_P or topic == "general":  # 「容缺受理是什么意思」 asks about the term itself
+            return
+        if any(self.entries[self.by_id[e]].topic == topic for e, v in u.subjects.items() if v > 0 and e in self.by_id):
+            return
+        reached = self.topic_general.get(topic, ())
+        if not reached:
+            return
+        for eid in list(u.subjects):  # the term's own entry stays a candidate, no longer the one named
+            if u.subjects[eid] > 0:
+                u.subjects[eid] = 0.0
+        for i in reached:
+            u.subjects[self.entries[i].id] = 1.0
 
     # ---- ranking
 

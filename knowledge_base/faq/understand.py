@@ -317,6 +317,13 @@ class Understander:
             focus = self._named_after(_FOCUS, text, found, slack=2) & set(evidence)
             if focus and focus != set(evidence):
                 evidence = {c: (max(ev, 0.75) if c in focus else min(ev, 0.5)) for c, ev in evidence.items()}
+        # a name several permits share, and a trade said that points at one of them (「商场新装了两部
+        # 电梯，要办特种设备使用登记吗」): that one is meant, no need to ask which
+        if len(u.ambiguous) > 1:
+            pointed = {c for _, w in found if w in self.hint_words for c in self.hint_words[w]} & set(u.ambiguous)
+            if pointed and pointed != set(u.ambiguous):
+                evidence = {c: (1.0 if c in pointed else min(ev, 0.5)) for c, ev in evidence.items()}
+                u.ambiguous = []
         # the trade as described decides over the permit named (aliases.yaml: overrides)
         for code, pattern in self.overrides:
             if pattern.search(text):
@@ -326,7 +333,11 @@ class Understander:
                 if code in u.ambiguous:  # the trade said which of the name's variants (药品经营许可证（批发）)
                     u.ambiguous = []
         u.items = evidence
-        trade_ask = any(w in self.hint_words for _, w in found) and bool(self.licence_ask.search(text))
+        # a term of the reform (告知承诺, 一业一证), or a trade said with a licensing ask: other
+        # services' names are context (「注册个体工商户要带啥…房东是我表叔」「房子还没房产证，可以先
+        # 写承诺书以后再补吗」)
+        reform = any(v > 0 for eid, v in u.subjects.items() if eid not in conditions)
+        trade_ask = reform or (any(w in self.hint_words for _, w in found) and bool(self.licence_ask.search(text)))
         u.refusal = self.refusal(text, named=strong, trade_ask=trade_ask)
         plain = self.licensing_not.sub("|", text)
         u.licensing = any(w in plain for w in self.licensing_words)
