@@ -491,3 +491,12 @@ def test_a_reform_term_or_a_registration_asked_makes_other_services_names_contex
     assert u("注册个体工商户要带哪些东西？铺面是租的，有租房合同，房东是我表叔").refusal is None
     assert (u("房产证丢了怎么补办").refusal or "").startswith("other_service")
     assert u("房东不退押金找谁").refusal  # still refused (as compensation)
+
+
+def test_the_intakes_trade_words_point_where_the_faqs_do(built):
+    _, _, idx, _ = built
+    u = idx.understander("菜场里一个卖卤肉的小档口 要办啥证")  # 卤肉: an industries.yaml word of 小吃店
+    assert "food_business_license" in u.items and "food_business_license" in u.hinted
+    hints = idx.understander.hint_words
+    assert "tobacco_retail" not in hints.get("卖酒", [])  # 酒行 is skipped: its 烟酒店 is tobacco's
+    assert "便利店" not in hints  # packaged or not, 便利店 does not say

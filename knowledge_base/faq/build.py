@@ -89,6 +89,29 @@ def _short_province(name: str) -> str:
     return re.sub(r"(回族自治区|壮族自治区|维吾尔自治区|自治区|省|市)$", "", name)
 
 
+def derived_hints(catalog, item_words: dict[str, list[str]], hint_words: dict[str, list[str]],
+                  skip: set[str] = frozenset()) -> dict[str, list[str]]:
+    """The intake's words for a trade (industries.yaml synonyms: 烩面, 卤肉, 猪脚饭) point where
+    the FAQ's own trade words of the same activity point (面馆, 熟食店 → 食品经营许可): callers name
+    what they sell.  Only activities whose FAQ trade words all point alike; a word that already
+    names or points at something keeps its meaning; ``skip`` holds activities and words left out
+    (aliases.yaml ``derived_hints_skip``).  Adds to ``hint_words``; returns what it added."""
+    added: dict[str, list[str]] = {}
+    for ind in getattr(catalog, "industries", {}).values():
+        if ind.key in skip:
+            continue
+        words = [unicodedata.normalize("NFKC", w).strip().lower() for w in [ind.name, *ind.synonyms]]
+        pointed = {tuple(hint_words[w]) for w in words if w in hint_words}
+        if len(pointed) != 1:
+            continue
+        codes = list(next(iter(pointed)))
+        for w in words:
+            if len(w) >= 2 and "/" not in w and w not in item_words and w not in hint_words and w not in skip:
+                added[w] = codes
+    hint_words.update(added)
+    return added
+
+
 def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     """What query understanding reads (stored in meta.json; no catalog at query time)."""
     faq_dir = Path(data_dir) / FAQ_DATA
@@ -126,6 +149,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             w = str(w).lower()
             if w not in item_words:
                 hint_words.setdefault(w, []).append(code)
+    derived_hints(catalog, item_words, hint_words, skip={str(w).lower() for w in extra.get("derived_hints_skip") or []})
     # what the question says of the trade decides the permit over the one the caller names
     # (「只卖包装好的零食，还用办食品经营许可证不」: the filing, not the licence)
     overrides: dict[str, list[str]] = {}
