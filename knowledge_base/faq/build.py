@@ -82,7 +82,8 @@ def _text_key(embedder_name: str, text: str) -> str:
 
 
 def _read_yaml(path: Path) -> dict:
-    return yaml.safe_load(path.read_text(encoding="utf-8")) or {} if path.exists() else {}
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {} if path.exists() else {}
 
 
 def _short_province(name: str) -> str:
@@ -312,7 +313,7 @@ def topic_examples(entries: list[FaqEntry], mask) -> list[tuple[str, str]]:
     """Every indexed wording with names masked, labelled with its entry's topic, the topic
     cue words (each a short example of its topic), and the callers' questions of the
     development sets written blind (``calibrate.TOPIC_SETS``: their labelled topic)."""
-    from knowledge_base.faq.calibrate import TOPIC_SETS, load_calibration
+    from knowledge_base.faq.calibrate import TOPIC_SETS, load_calibration, read_set
 
     # a question a calibration set also holds (two writers may type the same 「食品证咋办」) is left
     # out: the gate's κ·P(topic) is fitted on questions the classifier has not seen
@@ -327,7 +328,7 @@ def topic_examples(entries: list[FaqEntry], mask) -> list[tuple[str, str]]:
     for path in TOPIC_SETS:
         if not path.exists():
             continue
-        for r in (_read_yaml(path).get("in_scope") or []):
+        for r in (read_set(path).get("in_scope") or []):  # (cached: calibration reads the same sets)
             text = clean_question(str(r["q"])).lower()
             if r.get("topic") and text not in held:
                 out += [(mask(text), str(r["topic"]))] * CALLER_WEIGHT

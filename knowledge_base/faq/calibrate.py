@@ -26,6 +26,7 @@ sets (each run once blind, development sets since) train the topic classifier
 """
 from __future__ import annotations
 
+import functools
 import itertools
 import time
 from dataclasses import dataclass
@@ -87,8 +88,22 @@ class Labelled:
     out_of_scope: list[str]
 
 
+_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a build reads the sets ~70 times
+
+
+@functools.lru_cache(maxsize=64)
+def _read_set(path: str, mtime_ns: int, size: int) -> dict:
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+
+
+def read_set(path: Path) -> dict:
+    """A question set's YAML as it is now (cached; a file changed on disk is read again)."""
+    st = Path(path).stat()
+    return _read_set(str(path), st.st_mtime_ns, st.st_size)
+
+
 def load_blind(path: Path) -> Labelled:
-    raw = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+    raw = read_set(path)
     ins = []
     for r in raw.get("in_scope") or []:
         good = {(r.get("item"), r["topic"])} | {(a[0], a[1]) for a in r.get("alt") or []}
