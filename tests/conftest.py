@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
 import pytest
@@ -19,6 +20,24 @@ def intake(catalog):
     from api.intake.service import IntakeService
 
     return IntakeService(catalog)
+
+
+@pytest.fixture(scope="session")
+def fake_faq_index(tmp_path_factory) -> Path:
+    """One FAQ index built with the fake embedder (calibrated: ~45 s), for every test that starts
+    an API on a fresh var dir: ``seed_faq_index`` copies it in, so each start loads it instead of
+    building its own."""
+    from knowledge_base.faq.build import rebuild
+    from knowledge_base.settings import Settings
+
+    var = tmp_path_factory.mktemp("fakefaq")
+    rebuild(Settings(var_dir=var, embedder="fake"))
+    return var / "faq_index"
+
+
+def seed_faq_index(index_dir: Path, var_dir: Path) -> None:
+    """Copy a built FAQ index (``fake_faq_index``) into ``var_dir`` (builds and CURRENT)."""
+    shutil.copytree(index_dir, Path(var_dir) / "faq_index", dirs_exist_ok=True)
 
 
 FAKE_API = "http://daoban.test"  # what the action tests point the actions' API client at

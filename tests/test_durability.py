@@ -13,6 +13,8 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.conftest import seed_faq_index
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -42,7 +44,8 @@ def _start(var_dir: Path, port: int) -> subprocess.Popen:
     pytest.fail("API did not start in 90 s")
 
 
-def test_application_survives_kill_and_retry(tmp_path):
+def test_application_survives_kill_and_retry(tmp_path, fake_faq_index):
+    seed_faq_index(fake_faq_index, tmp_path)
     port = _free_port()
     body = {
         "profile": {"region": "tongxin", "activities": ["snack_bar"], "area_m2": 100, "halal": True},

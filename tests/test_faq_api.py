@@ -16,8 +16,11 @@ TOKEN = "test-maintainer-token"
 
 
 @pytest.fixture(scope="module")
-def faq_settings(tmp_path_factory):
+def faq_settings(tmp_path_factory, fake_faq_index):
+    from tests.conftest import seed_faq_index
+
     var = tmp_path_factory.mktemp("faqvar")
+    seed_faq_index(fake_faq_index, var)  # the maintainer tests rebuild it (calibration kept: same key)
     return Settings(data_dir=ROOT / "data", var_dir=var, embedder="fake", maintainer_token=TOKEN, database_url="")
 
 

@@ -9,6 +9,7 @@ SQLite database; the maintainer token is sent so the admin operations are reache
 from __future__ import annotations
 
 import os
+import tempfile
 import time
 
 import pytest
@@ -61,14 +62,24 @@ _started: list[float] = []
 _sent: dict[str, int] = {}
 
 
+FUZZ_VAR = tempfile.mkdtemp(prefix="daoban-fuzz-")  # the app is built at collection (below)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _faq_index_seeded(fake_faq_index):
+    """The app's lifespan (first request) loads the session's fake index instead of building one."""
+    from tests.conftest import seed_faq_index
+
+    seed_faq_index(fake_faq_index, FUZZ_VAR)
+
+
 def _app():
     """Built at collection (schemathesis parametrizes from the schema; its lazy loader does not
     work with this pytest): cheap, nothing runs until the first request starts the lifespan."""
-    import tempfile
 
     from api.main import create_app
 
-    settings_ = Settings(var_dir=tempfile.mkdtemp(prefix="daoban-fuzz-"), embedder="fake", intake_semantic=False,
+    settings_ = Settings(var_dir=FUZZ_VAR, embedder="fake", intake_semantic=False,
                          maintainer_token=MAINTAINER, bot_token="fuzz-bot-token",
                          chat_rasa_urls="http://127.0.0.1:9",  # nothing listens: the relay answers 503 (declared)
                          chat_timeout_s=2.0,

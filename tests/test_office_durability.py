@@ -11,6 +11,7 @@ from collections import Counter
 
 import httpx
 
+from tests.conftest import seed_faq_index
 from tests.test_durability import _free_port, _start
 
 BODY = {"profile": {"region": "zhongshan", "activities": ["restaurant"], "area_m2": 300, "entertainment": False},
@@ -47,7 +48,8 @@ def _login(url: str) -> dict:
                           timeout=10).json()["token"] for k, d in (("fire", "fire"), ("market", "market_regulation"))}
 
 
-def test_status_changes_survive_kill_and_retry(tmp_path):
+def test_status_changes_survive_kill_and_retry(tmp_path, fake_faq_index):
+    seed_faq_index(fake_faq_index, tmp_path)
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
     proc = _start(tmp_path, port)

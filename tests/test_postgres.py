@@ -76,9 +76,12 @@ def test_applications_on_postgres(pg_url, intake):
     engine.dispose()
 
 
-def test_faq_query_log_on_postgres(pg_url, catalog, tmp_path):
+def test_faq_query_log_on_postgres(pg_url, catalog, tmp_path, fake_faq_index):
     from api.faq.service import FaqService
     from knowledge_base.settings import Settings
+    from tests.conftest import seed_faq_index
+
+    seed_faq_index(fake_faq_index, tmp_path)
 
     settings = Settings(var_dir=tmp_path, database_url=pg_url, embedder="fake")
     faq = FaqService.from_settings(settings, catalog)
