@@ -58,6 +58,9 @@ def valid_data_accepted(ctx, response, case):
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_headers_conformance,
           response_schema_conformance, negative_data_rejection, valid_data_accepted, unsupported_method,
           allow_header_conformance]
+# operations whose every case costs seconds (a synchronous index rebuild: 30 cases took 119 s of
+# the budget, and the last 18 operations went unfuzzed): at most this many cases each
+EXPENSIVE = {"POST /api/v1/faq/admin/rebuild": 3}
 _started: list[float] = []
 _sent: dict[str, int] = {}
 
@@ -107,6 +110,8 @@ def test_api_contract_under_fuzzing(case):
     if case.path == "/api/v1/chat/webhook":
         _fake_rasa()
     key = f"{case.method} {case.path}"
+    if _sent.get(key, 0) >= EXPENSIVE.get(key, 1 << 30):
+        return  # a full index rebuild per case: a few cases check its contract, more only cost time
     _sent[key] = _sent.get(key, 0) + 1
     case.call_and_validate(checks=CHECKS)
 
