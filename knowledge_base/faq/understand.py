@@ -78,15 +78,18 @@ class WordIndex:
 
     def __init__(self, words):
         self.by_first: dict[str, list[str]] = {}
-        for w in sorted(set(words), key=len, reverse=True):
+        for w in sorted(set(words), key=lambda w: (-len(w), w)):
             if w:
                 self.by_first.setdefault(w[0], []).append(w)
 
     def candidates(self, text: str) -> list[str]:
+        """Longest first; of two words as long, the one said first (then by the word itself):
+        never the order of a set, which changes from process to process (the topic classifier's
+        training text, masked by this, differed between two builds of the same inputs)."""
         out: list[str] = []
         for ch in set(text):
             out.extend(w for w in self.by_first.get(ch, ()) if w in text)
-        return sorted(out, key=len, reverse=True)
+        return sorted(out, key=lambda w: (-len(w), text.find(w), w))
 
 
 def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, str]]:
