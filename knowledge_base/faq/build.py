@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 import yaml
 
+from knowledge_base.faq.calibrate import YAML_LOADER
 from knowledge_base.faq.entries import TOPICS, FaqEntry, build_entries, name_variants
 from knowledge_base.faq.text import clean_question
 
@@ -82,8 +83,7 @@ def _text_key(embedder_name: str, text: str) -> str:
 
 
 def _read_yaml(path: Path) -> dict:
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it
-    return yaml.load(path.read_text(encoding="utf-8"), Loader=loader) or {} if path.exists() else {}
+    return yaml.load(path.read_text(encoding="utf-8"), Loader=YAML_LOADER) or {} if path.exists() else {}
 
 
 def _short_province(name: str) -> str:

@@ -88,16 +88,17 @@ class Labelled:
     out_of_scope: list[str]
 
 
-_YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml: a build reads the sets ~70 times
+YAML_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when the wheel has it (a build reads the sets ~70 times)
 
 
 @functools.lru_cache(maxsize=64)
 def _read_set(path: str, mtime_ns: int, size: int) -> dict:
-    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=_YAML_LOADER) or {}
+    return yaml.load(Path(path).read_text(encoding="utf-8"), Loader=YAML_LOADER) or {}
 
 
 def read_set(path: Path) -> dict:
-    """A question set's YAML as it is now (cached; a file changed on disk is read again)."""
+    """A question set's YAML as it is now (cached and shared between callers: read it, never
+    change it; a file changed on disk is read again)."""
     st = Path(path).stat()
     return _read_set(str(path), st.st_mtime_ns, st.st_size)
 
