@@ -235,7 +235,7 @@ def test_refusal_cues_and_nonsense(built):
     assert (u("门面房租多少钱一个月").refusal or "").startswith("prices")
     # … and when a trade is named with a licensing ask (看病 is what the clinic will do)
     assert u("想开个小宠物诊所，打针看病都做，要办什么证").refusal is None
-    assert (u("去诊所看病要带什么证件").refusal or "").startswith("medical")  # 证件 is no permit
+    assert u("去诊所看病要带什么证件").refusal  # 证件 is no permit (看病 beside a clinic: refused as another service)
     assert_refused(u, [("中山哪里有二十四小时的药店", "hours"), ("个人怎么提取住房公积金", "personal"),
                        ("特种设备作业人员证在哪培训", "personal_cert"), ("厨师健康证在哪里体检", "personal_cert"),
                        ("小作坊做的腊肠怎么在抖音上卖得好", "marketing")])
@@ -518,3 +518,36 @@ def test_word_matching_does_not_depend_on_set_order():
         got.add(tuple(_matches(text, WordIndex(order), [False] * len(text))))
     assert len(got) == 1
     assert next(iter(got))[0] == (1, "单位社保")  # of two as long, the one said first
+
+
+def test_pinyin_initials_of_every_name_are_derived():
+    from knowledge_base.faq.build import derived_abbreviations
+    made = derived_abbreviations(["食品经营许可证", "烟花爆竹零售许可证", "卫生许可证", "营业执照", "许可"], {"yyzz": "营业执照"})
+    assert made["spjy"] == "食品经营" and made["spjyxkz"] == "食品经营许可证"
+    assert made["yhbz"] == "烟花爆竹" and made["wsxk"] == "卫生许可"
+    assert "yyzz" not in made  # spelt out by hand already
+    assert "xk" not in made  # fewer than four letters: too many words share them
+    # two names with the same initials: neither is guessed
+    assert "sssb" not in derived_abbreviations(["时尚设备", "实时上报"], {})
+
+
+def test_derived_initials_are_spelt_out_in_questions(built):
+    _, _, idx, _ = built
+    u = idx.understander("spjy许可证要的那个平面布局图咋画")
+    assert "食品经营许可证" in u.question and u.items.get("food_business_license", 0.0) >= 0.75
+    assert "ktv" in idx.understander("开ktv要什么证").question  # a Latin word is never read as initials
+
+
+def test_refusal_cues_negated_or_owned_by_the_permit_are_context(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    assert u("宠物美容店只洗澡剪毛不看病，要不要诊疗许可").refusal is None
+    assert u("开中介是不是必须有几个持证的经纪人才给备案？我们三个人都还没考证").refusal is None
+    assert u("开职业介绍所帮人找工作，要办人力资源服务许可吗").refusal is None
+    assert u("退休了还能当法人开公司吗").refusal is None
+    assert u("二类器械备案要不要钱啊，代办公司跟我要800").refusal is None
+    # still refused: the cue is what is asked
+    assert (u("烟草公司招聘客户经理有什么要求").refusal or "").startswith("job")
+    assert (u("退休金每个月几号发").refusal or "").startswith("other_service")
+    assert (u("有没有靠谱的代办公司推荐一个").refusal or "").startswith("recommendation")
+    assert u("去诊所看病能刷医保吗").refusal

@@ -113,6 +113,40 @@ def derived_hints(catalog, item_words: dict[str, list[str]], hint_words: dict[st
     return added
 
 
+# Latin words callers type as themselves, never as pinyin initials
+_LATIN_WORDS = frozenset({"wifi", "http", "https", "www", "html", "logo", "shop", "mall", "taxi", "vlog", "oppo", "vivo",
+                          "ipad", "iphone", "java", "spa", "ktv", "diy", "app", "vip", "pos", "led", "sos", "cbd"})
+
+
+def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozenset()) -> dict[str, str]:
+    """Pinyin initials callers type for a name (spjy → 食品经营, yhbz → 烟花爆竹, wsxkz → 卫生许可证,
+    yzth → 一照通行): of every name, trade word and reform term written in Chinese, the initials of
+    the whole word and of each of its leading parts cut where jieba cuts it, four letters or more.
+    Initials two words would share, a Latin word (ktv, wifi, or one the lexicon knows) and what
+    aliases.yaml spells out by hand are left out."""
+    import jieba
+    from pypinyin import Style, lazy_pinyin
+
+    made: dict[str, set[str]] = {}
+    for word in words:
+        if not 3 <= len(word) <= 14 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+            continue
+        cuts, pos = [], 0
+        for part in jieba.cut(word, HMM=False):
+            pos += len(part)
+            cuts.append(pos)
+        if word.endswith("证"):  # 卫生许可 of 卫生许可证 (jieba keeps 许可证 whole)
+            cuts.append(len(word) - 1)
+        for end in cuts:
+            prefix = word[:end]
+            letters = "".join(lazy_pinyin(prefix, style=Style.FIRST_LETTER)).lower()
+            if len(letters) >= 4 and letters.isascii() and letters.isalpha():
+                made.setdefault(letters, set()).add(prefix)
+    taken = {re.sub(r"\(.*", "", p) for p in hand}
+    return {k: next(iter(v)) for k, v in sorted(made.items())
+            if len(v) == 1 and k not in _LATIN_WORDS and k not in latin and k not in taken}
+
+
 def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     """What query understanding reads (stored in meta.json; no catalog at query time)."""
     faq_dir = Path(data_dir) / FAQ_DATA
@@ -203,11 +237,16 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     for e in entries:
         for t in e.terms:
             general_terms.setdefault(t.lower(), []).append(e.id)
+    latin = {w for w in (*item_words, *hint_words, *general_terms) if w.isascii()}
+    for category, codes in (oos.get("owned") or {}).items():
+        if unknown := [c for c in codes if c not in catalog.items]:
+            raise ValueError(f"data/faq/out_of_scope.yaml: unknown item code(s) {unknown} in owned.{category}")
+    initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin)
     return {
         "general_terms": general_terms,
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
         "overrides": overrides,
-        "abbreviations": abbreviations,
+        "abbreviations": abbreviations, "initials": initials,
         "condition_terms": sorted({str(t).lower() for t in extra.get("condition_terms") or []}),
         "background": sorted(str(c) for c in extra.get("background") or []),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
@@ -217,6 +256,8 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "refusal_patterns": {k: [str(c) for c in v] for k, v in (oos.get("patterns") or {}).items()},
         "refusal_subjects": [str(s).lower() for s in oos.get("subjects") or []],
         "refusal_soft": [str(s) for s in oos.get("soft") or []],
+        "refusal_negatable": [str(s) for s in oos.get("negatable") or []],
+        "refusal_owned": {str(k): [str(c) for c in v] for k, v in (oos.get("owned") or {}).items()},
         "licence_ask": str(oos.get("licence_ask") or ""),
         "licensing_words": [str(s).lower() for s in oos.get("licensing_words") or []],
         "licensing_not": [str(s).lower() for s in oos.get("licensing_not") or []],

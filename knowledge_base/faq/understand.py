@@ -92,6 +92,9 @@ class WordIndex:
         return sorted(out, key=lambda w: (-len(w), text.find(w), w))
 
 
+_LATIN = re.compile("[a-z]+")
+
+
 def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, str]]:
     """Longest-first matches of ``words`` not overlapping ``taken`` (which they then take)."""
     found = []
@@ -129,6 +132,7 @@ class Understander:
         # pinyin initials (yyzz → 营业执照), ASCII letters on neither side
         self.abbreviations = [(re.compile(rf"(?<![a-z]){pat}(?![a-z])"), word)
                               for pat, word in (lexicon.get("abbreviations") or {}).items()]
+        self.initials: dict[str, str] = lexicon.get("initials") or {}  # spjy → 食品经营 (build.derived_abbreviations)
         self.condition_terms: set[str] = set(lexicon.get("condition_terms", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
         self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
@@ -140,11 +144,15 @@ class Understander:
         self.patterns = [(cat, re.compile(p)) for cat, ps in lexicon.get("refusal_patterns", {}).items() for p in ps]
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
         self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named …
+        self.negatable: set[str] = set(lexicon.get("refusal_negatable", []))  # … nor said after 不/没 (不看病)
+        self.negatable_subjects: set[str] = set().union(*(self.intents.get(c, []) for c in self.negatable))
+        self.owned: dict[str, set[str]] = {k: set(v) for k, v in (lexicon.get("refusal_owned") or {}).items()}
         # … nor a trade with a licensing ask (「开个小诊所，就我一个人看病，得办哪些手续」)
         self.licence_ask = re.compile(lexicon.get("licence_ask") or "(?!)")
         self.licensing_words: list[str] = lexicon.get("licensing_words", [])
         nots = sorted(lexicon.get("licensing_not") or [], key=len, reverse=True)  # 开不开门 before 开门
-        self.licensing_not = re.compile("|".join(map(re.escape, nots)) or "(?!)")
+        # a word, or a word with a lookahead (开药(?!店|房): 开药店 is opening a pharmacy)
+        self.licensing_not = re.compile("|".join(w if "(?" in w else re.escape(w) for w in nots) or "(?!)")
         # names, activity hints and subject terms compete for the longest match (刻章店 is an
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
@@ -227,10 +235,12 @@ class Understander:
 
     def expand(self, text: str) -> str:
         """Pinyin initials typed for a name (「yyzz地址」「yc证」「sp经营许可证」) spelt out."""
-        if not self.abbreviations or not any("a" <= ch <= "z" for ch in text):
+        if not any("a" <= ch <= "z" for ch in text):
             return text
         for pattern, word in self.abbreviations:
             text = pattern.sub(word, text)
+        if self.initials:
+            text = _LATIN.sub(lambda m: self.initials.get(m.group(0), m.group(0)), text)
         return text
 
     def __call__(self, question: str, region: str | None = None) -> Understanding:
@@ -341,7 +351,7 @@ class Understander:
         # 写承诺书以后再补吗」)
         reform = any(v > 0 for eid, v in u.subjects.items() if eid not in conditions)
         trade_ask = reform or (any(w in self.hint_words for _, w in found) and bool(self.licence_ask.search(text)))
-        u.refusal = self.refusal(text, named=strong, trade_ask=trade_ask)
+        u.refusal = self.refusal(text, named=strong, trade_ask=trade_ask, items=evidence)
         plain = self.licensing_not.sub("|", text)
         u.licensing = any(w in plain for w in self.licensing_words)
         u.masked = self.mask(text)
@@ -368,25 +378,33 @@ class Understander:
                 return text[: before[-1]] + text[m.end():]
         return text
 
-    def refusal(self, text: str, *, named: bool, trade_ask: bool = False) -> str | None:
+    def refusal(self, text: str, *, named: bool, trade_ask: bool = False, items=()) -> str | None:
         """``named``: a permit is named by a specific name (not only 社保, 消防, 登记证 …);
         ``trade_ask``: a trade is named with a licensing ask.  Either makes the soft
-        categories' cues and other services' names context."""
+        categories' cues and other services' names context.  A category is context, too, beside
+        a permit whose trade it is (招聘 beside 人力资源服务许可, 看病 beside 诊所), and a
+        negatable category's cue said after 不 or 没 (「只洗澡剪毛不看病」「还没考证」)."""
         context = named or trade_ask
         for category, cues in self.intents.items():
-            if context and category in self.soft:
+            if (context and category in self.soft) or self.owned.get(category, set()) & set(items):
                 continue
             for cue in cues:
-                if cue in text:
+                at = text.find(cue)
+                while at >= 0 and category in self.negatable and at > 0 and text[at - 1] in "不没":
+                    at = text.find(cue, at + 1)
+                if at >= 0:
                     return f"{category}:{cue}"
         for category, pattern in self.patterns:
-            if context and category in self.soft:
+            if (context and category in self.soft) or self.owned.get(category, set()) & set(items):
                 continue
             m = pattern.search(text)
             if m:
                 return f"{category}:{m.group(0)}"
         if not context:
             for s in self.subjects:
-                if s in text:
+                at = text.find(s)
+                while at > 0 and text[at - 1] in "不没" and s in self.negatable_subjects:
+                    at = text.find(s, at + 1)
+                if at >= 0:
                     return f"other_service:{s}"
         return None
