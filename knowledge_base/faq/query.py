@@ -26,7 +26,7 @@ from __future__ import annotations
 import json
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
 
@@ -378,7 +378,7 @@ class FaqIndex:
                 use_cache: bool = True) -> Signals:
         u = self.understander(q, region)
         if method == "hybrid":
-            self._spread(u)
+            u = self._spread(u)
         text = (u.retrieval or u.question) if method == "hybrid" else u.cleaned
         lex = self.bm25.scores(lex_tokens(text))
         if method == "bm25" or self.embedder is None:
@@ -389,24 +389,24 @@ class FaqIndex:
         coverage = len(grams & self.known_bigrams) / len(grams) if grams else 0.0
         return Signals(u, dense, best, lex, coverage)
 
-    def _spread(self, u: Understanding) -> None:
+    def _spread(self, u: Understanding) -> Understanding:
         """A reform term named with another topic asked: that topic's general entries are the ones
-        named; the term's own entries stay candidates (evidence 0, still the gate's subject)."""
+        named; the term's own entries stay candidates (evidence 0, still the gate's subject).
+        Returns the understanding the search goes on with (a copy when it changes)."""
         if u.items or not u.topics or not any(v > 0 for v in u.subjects.values()):
-            return
+            return u
         topic, p = max(u.topics.items(), key=lambda kv: kv[1])
         if p < SPREAD_P or topic == "general":  # 「容缺受理是什么意思」 asks about the term itself
-            return
+            return u
         if any(self.entries[self.by_id[e]].topic == topic for e, v in u.subjects.items() if v > 0 and e in self.by_id):
-            return
+            return u
         reached = self.topic_general.get(topic, ())
         if not reached:
-            return
-        for eid in list(u.subjects):  # the term's own entry stays a candidate, no longer the one named
-            if u.subjects[eid] > 0:
-                u.subjects[eid] = 0.0
-        for i in reached:
-            u.subjects[self.entries[i].id] = 1.0
+            return u
+        # the term's own entry stays a candidate, no longer the one named
+        subjects = {eid: (0.0 if v > 0 else v) for eid, v in u.subjects.items()}
+        subjects.update({self.entries[i].id: 1.0 for i in reached})
+        return replace(u, subjects=subjects)
 
     # ---- ranking
 
