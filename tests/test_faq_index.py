@@ -551,3 +551,13 @@ def test_refusal_cues_negated_or_owned_by_the_permit_are_context(built):
     assert (u("退休金每个月几号发").refusal or "").startswith("other_service")
     assert (u("有没有靠谱的代办公司推荐一个").refusal or "").startswith("recommendation")
     assert u("去诊所看病能刷医保吗").refusal
+
+
+def test_tax_amounts_debts_trademarks_and_emigration_are_refused(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    assert (u("个体户一个月要交多少税").refusal or "").startswith("tax")
+    assert (u("营业执照上的法人是我，公司欠债了会不会找我还").refusal or "").startswith("legal_dispute")
+    assert (u("想注册个商标，怎么申请").refusal or "").startswith("other_service")
+    assert u("我想移民加拿大需要什么条件").refusal
+    assert u("个体户也要去税务那边做登记吗").refusal is None  # tax registration is in scope
