@@ -561,3 +561,17 @@ def test_tax_amounts_debts_trademarks_and_emigration_are_refused(built):
     assert (u("想注册个商标，怎么申请").refusal or "").startswith("other_service")
     assert u("我想移民加拿大需要什么条件").refusal
     assert u("个体户也要去税务那边做登记吗").refusal is None  # tax registration is in scope
+
+
+def test_a_labelled_alternative_is_a_pair_or_an_item_code(tmp_path):
+    from knowledge_base.faq.calibrate import load_blind
+    p = tmp_path / "faq_blind_x.yaml"
+    p.write_text("in_scope:\n  - {q: 开超市要啥证, item: food_business_license, topic: scope,"
+                 " alt: [food_prepackaged_filing, [null, general], null]}\nout_of_scope: []\n", encoding="utf-8")
+    (_, good), = load_blind(p).in_scope
+    assert good == {("food_business_license", "scope"), ("food_prepackaged_filing", "scope"),
+                    (None, "general"), (None, "scope")}
+    bad = tmp_path / "faq_blind_y.yaml"
+    bad.write_text("in_scope:\n  - {q: x, item: a, topic: scope, alt: [[a, b, c]]}\n", encoding="utf-8")
+    with pytest.raises(ValueError):
+        load_blind(bad)

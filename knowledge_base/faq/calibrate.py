@@ -103,11 +103,21 @@ def read_set(path: Path) -> dict:
     return _read_set(str(path), st.st_mtime_ns, st.st_size)
 
 
+def _alternative(a, topic: str, path: Path, q: str) -> tuple[str | None, str]:
+    """An ``alt`` of a labelled question: ``[item, topic]``, or an item code alone (null for a
+    general entry), which keeps the question's topic (how fresh15's and fresh16's writers gave them)."""
+    if a is None or isinstance(a, str):
+        return a, topic
+    if isinstance(a, (list, tuple)) and len(a) == 2:
+        return a[0], a[1]
+    raise ValueError(f"{path}: alt {a!r} of {q!r} is neither [item, topic] nor an item code")
+
+
 def load_blind(path: Path) -> Labelled:
     raw = read_set(path)
     ins = []
     for r in raw.get("in_scope") or []:
-        good = {(r.get("item"), r["topic"])} | {(a[0], a[1]) for a in r.get("alt") or []}
+        good = {(r.get("item"), r["topic"])} | {_alternative(a, r["topic"], path, r["q"]) for a in r.get("alt") or []}
         ins.append((str(r["q"]), frozenset(good)))
     oos = [str(r["q"] if isinstance(r, dict) else r) for r in raw.get("out_of_scope") or []]
     return Labelled(Path(path).stem, ins, oos)
