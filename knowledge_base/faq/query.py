@@ -541,24 +541,24 @@ class FaqIndex:
             # not shown yet (「证照联办的材料是不是合并成一套了」: what it is, or its materials?)
             general = sorted((int(i) for i in np.flatnonzero(self.is_general) if int(i) != order[0]),
                              key=lambda i: -score[i])
-            same, topics = [], {self.entries[order[0]].topic}
-            for i in general:
-                if self.entries[i].topic not in topics:
-                    same.append(i)
-                    topics.add(self.entries[i].topic)
-                    if len(same) == 2:
-                        break
-            return [order[0], *same, *[i for i in order[1:] if i not in same]]
-        if not top or top not in sig.u.items:
+            same = self._other_topics(order[0], general)
+        elif top and top in sig.u.items:
+            same = self._other_topics(order[0], (i for i in order[1:] if self.entry_item[i] == top))
+        else:
             return order
-        same, topics = [], {self.entries[order[0]].topic}
-        for i in order[1:]:  # its other topics (two entries of one topic answer the same question)
-            if self.entry_item[i] == top and self.entries[i].topic not in topics:
+        return [order[0], *same, *[i for i in order[1:] if i not in same]]
+
+    def _other_topics(self, first: int, candidates) -> list[int]:
+        """The first two of ``candidates`` (best first) whose topics differ from ``first``'s and
+        from each other (two entries of one topic answer the same question)."""
+        same, topics = [], {self.entries[first].topic}
+        for i in candidates:
+            if self.entries[i].topic not in topics:
                 same.append(i)
                 topics.add(self.entries[i].topic)
                 if len(same) == 2:
                     break
-        return [order[0], *same, *[i for i in order[1:] if i not in same]]
+        return same
 
     def _label(self, code: str) -> str:
         return (self.items.get(code) or {}).get("name", code)

@@ -95,6 +95,14 @@ class WordIndex:
 _LATIN = re.compile("[a-z]+")
 
 
+def _said(text: str, cue: str, *, negatable: bool) -> bool:
+    """``cue`` occurs in ``text``; when ``negatable``, not right after 不 or 没 (「不看病」)."""
+    at = text.find(cue)
+    while negatable and at > 0 and text[at - 1] in "不没":
+        at = text.find(cue, at + 1)
+    return at >= 0
+
+
 def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, str]]:
     """Longest-first matches of ``words`` not overlapping ``taken`` (which they then take)."""
     found = []
@@ -385,26 +393,21 @@ class Understander:
         a permit whose trade it is (招聘 beside 人力资源服务许可, 看病 beside 诊所), and a
         negatable category's cue said after 不 or 没 (「只洗澡剪毛不看病」「还没考证」)."""
         context = named or trade_ask
+        skip = {c for c, codes in self.owned.items() if codes & set(items)} | (self.soft if context else set())
         for category, cues in self.intents.items():
-            if (context and category in self.soft) or self.owned.get(category, set()) & set(items):
+            if category in skip:
                 continue
             for cue in cues:
-                at = text.find(cue)
-                while at >= 0 and category in self.negatable and at > 0 and text[at - 1] in "不没":
-                    at = text.find(cue, at + 1)
-                if at >= 0:
+                if _said(text, cue, negatable=category in self.negatable):
                     return f"{category}:{cue}"
         for category, pattern in self.patterns:
-            if (context and category in self.soft) or self.owned.get(category, set()) & set(items):
+            if category in skip:
                 continue
             m = pattern.search(text)
             if m:
                 return f"{category}:{m.group(0)}"
         if not context:
             for s in self.subjects:
-                at = text.find(s)
-                while at > 0 and text[at - 1] in "不没" and s in self.negatable_subjects:
-                    at = text.find(s, at + 1)
-                if at >= 0:
+                if _said(text, s, negatable=s in self.negatable_subjects):
                     return f"other_service:{s}"
         return None
