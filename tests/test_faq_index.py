@@ -275,6 +275,30 @@ def test_personal_numbers_do_not_change_the_answer(built):
     assert "13800138000" not in noisy.understanding.question
 
 
+def test_licence_with_the_permits_in_general_is_context(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    both = u("证照联办能不能执照和许可证一次全办了")
+    assert both.items.get("business_registration", 0) <= 0.5  # the licence is context …
+    assert any(v > 0 for v in both.subjects.values())  # … the reform's term stays the subject
+    alone = u("证照联办的营业执照要带什么材料")
+    assert alone.items.get("business_registration") == 1.0  # the licence alone is still the subject
+    assert not any(v > 0 for v in alone.subjects.values())
+    assert u("办执照和办食品许可证能一起办吗").items.get("food_business_license") == 1.0  # a named permit is no "in general"
+
+
+def test_traditional_characters_read_as_simplified(built):
+    from knowledge_base.faq.text import clean_question
+
+    assert clean_question("開網吧要什麽證") == "开网吧要什么证"
+    assert clean_question("消防嗰个检查要搞几耐") == "消防嗰个检查要搞几耐"  # Cantonese 嗰 kept, not 𠮶
+    assert clean_question("卖烟要办什么证") == "卖烟要办什么证"  # simplified text unchanged
+    _, _, idx, _ = built
+    trad, simp = idx.search("煙草專賣零售許可證在哪辦", k=3), idx.search("烟草专卖零售许可证在哪办", k=3)
+    assert [h.id for h in trad.hits] == [h.id for h in simp.hits]
+    assert trad.understanding.items == simp.understanding.items and simp.understanding.items
+
+
 def test_regional_direct_answer_and_note(built):
     _, _, idx, _ = built
     r = idx.search("烟证在哪办", region="suixian")

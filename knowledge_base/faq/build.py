@@ -249,6 +249,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "abbreviations": abbreviations, "initials": initials,
         "condition_terms": sorted({str(t).lower() for t in extra.get("condition_terms") or []}),
         "background": sorted(str(c) for c in extra.get("background") or []),
+        "permits_in_general": str(extra.get("permits_in_general") or ""),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
         "item_provinces": item_provinces,
         "item_regions": item_regions, "terms": [str(t) for t in extra.get("terms") or []],

@@ -34,7 +34,7 @@ import numpy as np
 
 from knowledge_base.faq.answers import compose
 from knowledge_base.faq.entries import TOPIC_LABELS, TOPICS, FaqEntry
-from knowledge_base.faq.text import BM25, bigrams, lex_tokens
+from knowledge_base.faq.text import BM25, bigrams, lex_tokens, simplified
 from knowledge_base.faq.understand import Understander, Understanding
 
 Method = Literal["hybrid", "dense", "bm25"]
@@ -308,6 +308,7 @@ class FaqIndex:
                                     NgramClassifier.load(build / "scope.npz"))
         cal_path = build / "calibration.json"
         cal = json.loads(cal_path.read_text(encoding="utf-8")) if cal_path.exists() else None
+        simplified("開")  # zhconv's table now, not on the first caller's question
         return cls(build, meta, entries, vectors, embedder, understander, cal)
 
     @classmethod

@@ -41,14 +41,28 @@ def _drop_labels(text: str) -> str:
     return " ".join(p.strip(" ，,") for p in out if p.strip(" ，,"))
 
 
+# zhconv's zh-hans table turns Cantonese 嗰 (那) into 𠮶: kept as typed
+_KEEP_AFTER_SIMPLIFIED = str.maketrans({"𠮶": "嗰"})
+
+
+def simplified(text: str) -> str:
+    """Traditional characters as simplified (開網吧要什麽證 → 开网吧要什么证); simplified
+    text comes back unchanged."""
+    import zhconv  # its table loads on first use (FaqIndex.load warms it)
+
+    if text.isascii():
+        return text
+    return zhconv.convert(text, "zh-hans").translate(_KEEP_AFTER_SIMPLIFIED)
+
+
 def clean_question(text: str) -> str:
     """The question as retrieval sees it (personal numbers and the words announcing
-    them out, NFKC, one space)."""
+    them out, NFKC, simplified characters, one space)."""
     text = text or ""
     if PERSONAL_RE.search(normalise_digits(text)):
         text = _drop_labels(text)
     text = strip_personal(text)
-    text = unicodedata.normalize("NFKC", text).lower()
+    text = simplified(unicodedata.normalize("NFKC", text)).lower()
     return _SPACES.sub(" ", text).strip()
 
 

@@ -134,6 +134,7 @@ class Understander:
         self.item_words: dict[str, list[str]] = lexicon.get("item_words", {})
         self.weak: set[str] = set(lexicon.get("weak", []))
         self.background: set[str] = set(lexicon.get("background", []))
+        self.permits_in_general = re.compile(lexicon.get("permits_in_general") or "(?!)")
         self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
         self.overrides = [(code, re.compile(p)) for code, ps in (lexicon.get("overrides") or {}).items() for p in ps]
         self.not_items: set[str] = set(lexicon.get("not_items", []))
@@ -241,6 +242,13 @@ class Understander:
         return {c for m in marker.finditer(text) for i, w in found
                 if m.end() <= i <= m.end() + slack and w in self.item_words for c in self.item_words[w]}
 
+    def _permits_in_general(self, text: str, found: list[tuple[int, str]]) -> bool:
+        """The permits in general are said (「和许可证」「其他许可」), outside any name."""
+        rest = list(text)
+        for i, w in found:
+            rest[i : i + len(w)] = "#" * len(w)
+        return bool(self.permits_in_general.search("".join(rest)))
+
     def expand(self, text: str) -> str:
         """Pinyin initials typed for a name (「yyzz地址」「yc证」「sp经营许可证」) spelt out."""
         if not any("a" <= ch <= "z" for ch in text):
@@ -298,7 +306,10 @@ class Understander:
         named_strongly = {c for _, w in found if w in self.item_words and w not in self.weak
                           for c in self.item_words[w]}
         strong = bool(named_strongly)
-        if strong:
+        # the licence named with the permits in general (「执照和几个许可证一起用一照通行申请，总共多少天」):
+        # the reform's terms stay the subject and the licence is context, as beside another permit
+        together = strong and named_strongly <= self.background and self._permits_in_general(text, found)
+        if strong and not together:
             u.subjects = {eid: 0.0 for eid in u.subjects}
         # activities point at an item (药店 → 药品经营许可) when no permit is named, or only a
         # background one (「房产中介领了执照多少天内要去备案」: the licence everyone holds first)
@@ -329,10 +340,13 @@ class Understander:
         for c in u.excluded:
             evidence.pop(c, None)
         # a background permit named beside another is the prerequisite, not the subject
-        # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」)
+        # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」), or beside the permits in general
         if any(c not in self.background for c in evidence):
             for c in self.background & set(evidence):
                 evidence[c] = min(evidence[c], 0.5 if not u.hinted else 0.25)
+        if together:
+            for c in self.background & set(evidence):
+                evidence[c] = min(evidence[c], 0.5)
         # of several permits named, the one the caller says they ask about first
         if len(evidence) > 1:
             focus = self._named_after(_FOCUS, text, found, slack=2) & set(evidence)
