@@ -20,6 +20,9 @@ development sets since, and the topic classifier learns from them), ``fresh11``,
 the scope classifier, so their out-of-scope rejection is optimistic too), ``final`` =
 benchmarks/data/faq_blind_fresh16.yaml (written blind after all that; pass ``--final``: run it
 once, at the end, and report what comes; its misses are never printed).
+``faq_blind_fresh17.yaml`` (683 + 180, written blind 2026-12-02 from the contract and the seeds by a
+writer new to the project, copied in unread, never run): the reserve, the next final set once fresh16,
+run once and its misses read, joins the development sets.
 
 Prints hit@1 (first hit right), answered@1 (answered and first hit right), hit@3, out-of-scope
 rejection, p50/p95 search latency (understanding + encoder + FAISS + BM25 + gate + answer
