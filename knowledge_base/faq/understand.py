@@ -341,12 +341,11 @@ class Understander:
             evidence.pop(c, None)
         # a background permit named beside another is the prerequisite, not the subject
         # (「办烟草证是不是得先有营业执照」, 「社保登记是不是办执照时一起就弄了」), or beside the permits in general
-        if any(c not in self.background for c in evidence):
+        others = any(c not in self.background for c in evidence)
+        if others or together:
+            cap = 0.25 if others and u.hinted else 0.5
             for c in self.background & set(evidence):
-                evidence[c] = min(evidence[c], 0.5 if not u.hinted else 0.25)
-        if together:
-            for c in self.background & set(evidence):
-                evidence[c] = min(evidence[c], 0.5)
+                evidence[c] = min(evidence[c], cap)
         # of several permits named, the one the caller says they ask about first
         if len(evidence) > 1:
             focus = self._named_after(_FOCUS, text, found, slack=2) & set(evidence)
