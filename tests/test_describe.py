@@ -26,6 +26,11 @@ import pytest
         ("药店还卖血压计和隐形眼镜", {"medical_devices": "class3"}),  # 血压计: on the national exempt list
         ("药店还卖制氧机和隐形眼镜", {"medical_devices": "both"}),
         ("卖口罩和体温计", {"medical_devices": "exempt"}),
+        # traditional characters read as simplified
+        ("我想喺中山開間茶餐廳，大概八十平米", {"area_m2": 80, "activities": ["restaurant"], "region": "zhongshan"}),
+        ("開間麻雀館", {"activities": ["chess_room"]}),
+        ("便利店，唔賣煙", {"activities": ["convenience_store"], "tobacco": False}),
+        ("便利店，没得卖烟", {"activities": ["convenience_store"], "tobacco": False}),
     ],
 )
 def test_parse(intake, text, expected):

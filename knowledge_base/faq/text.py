@@ -18,6 +18,7 @@ from collections import Counter
 
 import numpy as np
 
+from knowledge_base.hanzi import simplified
 from knowledge_base.privacy import PERSONAL_RE, normalise_digits, strip_personal
 
 _CJK = r"\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff"
@@ -39,20 +40,6 @@ def _drop_labels(text: str) -> str:
         last = m.end()
     out.append(norm[last:])
     return " ".join(p.strip(" ，,") for p in out if p.strip(" ，,"))
-
-
-# zhconv's zh-hans table turns Cantonese 嗰 (那) into 𠮶: kept as typed
-_KEEP_AFTER_SIMPLIFIED = str.maketrans({"𠮶": "嗰"})
-
-
-def simplified(text: str) -> str:
-    """Traditional characters as simplified (開網吧要什麽證 → 开网吧要什么证); simplified
-    text comes back unchanged."""
-    import zhconv  # its table loads on first use (FaqIndex.load warms it)
-
-    if text.isascii():
-        return text
-    return zhconv.convert(text, "zh-hans").translate(_KEEP_AFTER_SIMPLIFIED)
 
 
 def clean_question(text: str) -> str:

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import cn2an
 
+from knowledge_base.hanzi import simplified
 from knowledge_base.intake.lexicon import Lexicon
 from knowledge_base.rules.profile import FOOD_LEVEL, Profile
 
@@ -60,7 +61,7 @@ NOT_NEG = ("不错", "不少", "不大", "不小", "不远", "不到", "不超�
 RETRACT = re.compile(r"(算了|不卖了|不做了|不开了|不弄了|不搞了|不干了|取消了|取消|不要了|放弃了|打消了|不打算了|不考虑了|没打算|唔整|唔做|唔卖|唔搞|唔开|唔要)")
 _NEG = re.compile(r"(不|没|無|无|非|未|别|唔|冇|不会|不用|不打算|不想|不再)[^，。,；;！!？?]{0,3}$")
 # 「不带餐厅」「没有KTV」「不是饭店」「不开饭店了」: the activity right after a negation is not the business
-ACT_NEG = re.compile(r"(不|没有?|无|非|别|唔|冇)(是|系|带|含|设|开|做|提供|卖|要|搞|附设|弄|经营|干)?(个|家|一家|一个)?$")
+ACT_NEG = re.compile(r"(不|没[有得]?|无|非|别|唔|冇)(是|系|带|含|设|开|做|提供|卖|要|搞|附设|弄|经营|干)?(个|家|一家|一个)?$")
 
 # flag word patterns: (profile key, value, words)
 FLAGS: list[tuple[str, object, tuple[str, ...]]] = [
@@ -324,7 +325,8 @@ class Describer:
 
     # -- parse -----------------------------------------------------------
     def parse(self, text: str, region: str | None = None) -> Parse:
-        text = unicodedata.normalize("NFKC", text).replace("\u3000", " ")
+        # traditional characters as simplified (「開間茶餐廳」): the lexicon is simplified
+        text = simplified(unicodedata.normalize("NFKC", text).replace("\u3000", " "))
         clauses = self.clauses(text)
         found: dict[str, object] = {}
         words: dict[str, list[str]] = {}
