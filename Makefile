@@ -20,7 +20,7 @@ test: ## every test: catalog check, bot data validation and test stories, then p
 	scripts/prepare.sh
 	scripts/setup_system.sh
 	$(MAKE) --no-print-directory bot-validate bot-stories
-	$(PY) -m pytest -q -p no:cacheprovider
+	$(PY) -m pytest -q -p no:cacheprovider --durations=15
 
 bot-validate: ## rasa data validate (fails on warnings)
 	$(RASA) data validate --fail-on-warnings --config bot/config.yml --domain bot/domain.yml --data bot/data

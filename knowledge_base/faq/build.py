@@ -102,7 +102,7 @@ def derived_hints(catalog, item_words: dict[str, list[str]], hint_words: dict[st
         if ind.key in skip:
             continue
         words = [unicodedata.normalize("NFKC", w).strip().lower() for w in [ind.name, *ind.synonyms]]
-        pointed = {tuple(hint_words[w]) for w in words if w in hint_words}
+        pointed = {tuple(hint_words[w]) for w in words if w in hint_words and w not in skip}
         if len(pointed) != 1:
             continue
         codes = list(next(iter(pointed)))
