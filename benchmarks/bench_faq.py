@@ -20,8 +20,8 @@ runs, each run once; development sets since, and the topic classifier learns fro
 looked at and learned from; every set above
 trains the scope classifier, so their out-of-scope rejection is optimistic too), ``final`` =
 benchmarks/data/faq_blind_fresh17.yaml (683 + 180, written blind 2026-12-02 from the contract and the
-seeds by a writer new to the project, copied in unread; pass ``--final``: run it once, at the end, and
-report what comes; its misses are never printed).  ``faq_blind_fresh18.yaml`` (880 + 212, written the
+seeds by a writer new to the project, copied in unread; run once with ``--final`` on 2026-12-02, its
+misses not printed nor read; the next stop moves it to the development sets).  ``faq_blind_fresh18.yaml`` (880 + 212, written the
 same way 2026-12-02, copied in unread, never run) is the reserve: the next final set once fresh17,
 run once and its misses read, joins the development sets.
 
@@ -52,7 +52,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 RUNTIMES = ("torch", "onnx-fp32", "onnx-int8", "onnx-int8emb")
 from knowledge_base.faq.calibrate import CALIBRATION_SET, REPORT_SET, TOPIC_SETS  # noqa: E402 (after sys.path)
 
-FINAL_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh17.yaml"  # never run before its --final run; fresh18 is the reserve
+FINAL_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh17.yaml"  # run once (2026-12-02), misses unread; fresh18 (never run) is the next final set
 SEEN_FINALS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh13", "fresh14", "fresh15", "fresh16"))  # run once: development now
 # the sets written blind, by the name --sets and the tables use (fresh, fresh2, fresh3: TOPIC_SETS)
 BLIND_SETS = {"calib": CALIBRATION_SET, "report": REPORT_SET,
