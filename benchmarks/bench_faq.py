@@ -17,8 +17,8 @@ before it, run once blind; development sets since, and the topic classifier lear
 optimistic), ``fresh5`` to ``fresh10``, ``fresh13`` to ``fresh16`` (the final sets of 2026-12-01/02's
 runs, each run once; development sets since, and the topic classifier learns from them), ``fresh11``,
 ``fresh12``, ``fresh19``, ``fresh20`` (written blind as development sets, each run once blind and then
-looked at and learned from; every set above
-trains the scope classifier, so their out-of-scope rejection is optimistic too), ``final`` =
+looked at and learned from; every set above trains the scope classifier, so their out-of-scope
+rejection is optimistic too), ``final`` =
 benchmarks/data/faq_blind_fresh17.yaml (683 + 180, written blind 2026-12-02 from the contract and the
 seeds by a writer new to the project, copied in unread; run once with ``--final`` on 2026-12-02, its
 misses not printed nor read; the next stop moves it to the development sets).  ``faq_blind_fresh18.yaml`` (880 + 212, written the

@@ -10,7 +10,7 @@ _KEEP_AFTER_SIMPLIFIED = str.maketrans({"𠮶": "嗰"})
 def simplified(text: str) -> str:
     """Traditional characters as simplified (開網吧要什麽證 → 开网吧要什么证); simplified
     text comes back unchanged."""
-    import zhconv  # its table (16 ms) loads on first use; the services warm it at start
+    import zhconv  # its table (16 ms) loads on first use; FaqIndex.load warms it in the API
 
     if text.isascii():
         return text

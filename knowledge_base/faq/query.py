@@ -34,8 +34,9 @@ import numpy as np
 
 from knowledge_base.faq.answers import compose
 from knowledge_base.faq.entries import TOPIC_LABELS, TOPICS, FaqEntry
-from knowledge_base.faq.text import BM25, bigrams, lex_tokens, simplified
+from knowledge_base.faq.text import BM25, bigrams, lex_tokens
 from knowledge_base.faq.understand import Understander, Understanding
+from knowledge_base.hanzi import simplified
 
 Method = Literal["hybrid", "dense", "bm25"]
 PROVINCE_PENALTY = 0.1

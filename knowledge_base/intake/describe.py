@@ -198,11 +198,6 @@ class Describer:
 
     # -- helpers ---------------------------------------------------------
     @staticmethod
-    def normalise(text: str) -> str:
-        text = unicodedata.normalize("NFKC", text).replace("\u3000", " ").strip()
-        return _to_digits(text)
-
-    @staticmethod
     def _negated(text: str, start: int) -> bool:
         return bool(_NEG.search(text[max(0, start - 6):start]))
 
