@@ -599,3 +599,13 @@ def test_a_labelled_alternative_is_a_pair_or_an_item_code(tmp_path):
     bad.write_text("in_scope:\n  - {q: x, item: a, topic: scope, alt: [[a, b, c]]}\n", encoding="utf-8")
     with pytest.raises(ValueError):
         load_blind(bad)
+
+
+def test_travel_and_selling_well_are_refused_but_a_ride_and_a_buyer_are_not(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    assert (u("明天去郑州的火车票还有吗").refusal or "").startswith("other_service")
+    assert (u("开烟酒店进什么烟好卖").refusal or "").startswith("marketing")
+    assert u("商场里的小火车、旋转木马算大型游乐设施吗").refusal is None  # an amusement ride
+    assert u("家里晒的虾米想办个证好卖给酒楼，是办小作坊登记吧").refusal is None  # selling to a buyer
+    assert "tax_invoice" in u("个体户没营业每月也要报税吗").items  # 报税 is the tax office's
