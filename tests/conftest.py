@@ -23,16 +23,33 @@ def intake(catalog):
 
 
 @pytest.fixture(scope="session")
-def fake_faq_index(tmp_path_factory) -> Path:
-    """One FAQ index built with the fake embedder (calibrated: ~45 s), for every test that starts
-    an API on a fresh var dir: ``seed_faq_index`` copies it in, so each start loads it instead of
-    building its own."""
+def fake_faq_build(tmp_path_factory):
+    """The one calibrated FAQ build with the fake embedder (~45 s): (index dir, the embedder that
+    counted what it encoded, the build report).  Tests copy it rather than building their own."""
     from knowledge_base.faq.build import rebuild
+    from knowledge_base.faq.embedders import FakeEmbedder
     from knowledge_base.settings import Settings
 
+    class CountingFake(FakeEmbedder):
+        def __init__(self):
+            super().__init__()
+            self.encoded = 0
+
+        def encode(self, texts, **kw):
+            self.encoded += len(texts)
+            return super().encode(texts, **kw)
+
     var = tmp_path_factory.mktemp("fakefaq")
-    rebuild(Settings(var_dir=var, embedder="fake"))
-    return var / "faq_index"
+    emb = CountingFake()
+    _, report = rebuild(Settings(var_dir=var, embedder="fake"), embedder=emb)
+    return var / "faq_index", emb, report
+
+
+@pytest.fixture(scope="session")
+def fake_faq_index(fake_faq_build) -> Path:
+    """The fake-embedder FAQ index, for every test that starts an API on a fresh var dir:
+    ``seed_faq_index`` copies it in, so each start loads it instead of building its own."""
+    return fake_faq_build[0]
 
 
 def seed_faq_index(index_dir: Path, var_dir: Path) -> None:

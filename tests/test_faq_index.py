@@ -3,6 +3,8 @@ query understanding (typos, names, places, topic, refusal), ranking, the calibra
 clarify, direct and regional answers, personal numbers taken out."""
 from __future__ import annotations
 
+import dataclasses
+import shutil
 from pathlib import Path
 
 import numpy as np
@@ -40,11 +42,13 @@ def faq_entries(catalog):
 
 
 @pytest.fixture(scope="module")
-def built(tmp_path_factory, faq_entries, catalog):
+def built(tmp_path_factory, fake_faq_build):
+    """The session's calibrated fake build (conftest), copied: tests here rebuild in it."""
+    src, emb, report = fake_faq_build
     d = tmp_path_factory.mktemp("faqidx")
-    emb = CountingFake()
-    idx, report = build_index(faq_entries, emb, d, catalog=catalog, data_dir=DATA)
-    return d, emb, idx, report
+    shutil.copytree(src, d, dirs_exist_ok=True)
+    report = dataclasses.replace(report, path=str(d / Path(report.path).relative_to(src)))
+    return d, emb, FaqIndex.load(d, FakeEmbedder()), report
 
 
 def test_fake_embedder_is_deterministic_and_normalized():
