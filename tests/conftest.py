@@ -5,6 +5,8 @@ from pathlib import Path
 
 import pytest
 
+from knowledge_base.faq.embedders import FakeEmbedder
+
 ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -22,22 +24,24 @@ def intake(catalog):
     return IntakeService(catalog)
 
 
+class CountingFake(FakeEmbedder):
+    """The fake embedder, counting what it encodes (an incremental rebuild embeds only what changed)."""
+
+    def __init__(self):
+        super().__init__()
+        self.encoded = 0
+
+    def encode(self, texts, **kw):
+        self.encoded += len(texts)
+        return super().encode(texts, **kw)
+
+
 @pytest.fixture(scope="session")
 def fake_faq_build(tmp_path_factory):
     """The one calibrated FAQ build with the fake embedder (~45 s): (index dir, the embedder that
     counted what it encoded, the build report).  Tests copy it rather than building their own."""
     from knowledge_base.faq.build import rebuild
-    from knowledge_base.faq.embedders import FakeEmbedder
     from knowledge_base.settings import Settings
-
-    class CountingFake(FakeEmbedder):
-        def __init__(self):
-            super().__init__()
-            self.encoded = 0
-
-        def encode(self, texts, **kw):
-            self.encoded += len(texts)
-            return super().encode(texts, **kw)
 
     var = tmp_path_factory.mktemp("fakefaq")
     emb = CountingFake()

@@ -16,19 +16,10 @@ from knowledge_base.faq.embedders import FakeEmbedder
 from knowledge_base.faq.entries import FaqEntry, build_entries, load_catalog
 from knowledge_base.faq.query import FaqIndex
 from knowledge_base.faq.text import BM25, lex_tokens
+from tests.conftest import CountingFake
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
-
-
-class CountingFake(FakeEmbedder):
-    def __init__(self):
-        super().__init__()
-        self.encoded = 0
-
-    def encode(self, texts, **kw):
-        self.encoded += len(texts)
-        return super().encode(texts, **kw)
 
 
 @pytest.fixture(scope="module")
