@@ -18,8 +18,8 @@ optimistic), ``fresh5`` to ``fresh10``, ``fresh13`` to ``fresh17`` (the final se
 runs, each run once; development sets since, and the topic classifier learns from them), ``fresh11``,
 ``fresh12``, ``fresh19``, ``fresh20`` (written blind as development sets, each run once blind and then
 looked at and learned from; every set above trains the scope classifier, so their out-of-scope
-rejection is optimistic too), ``fresh18`` (the final
-set of 2026-12-03's run, run once, misses unread; the classifiers do not learn from it yet), ``final`` =
+rejection is optimistic too), ``fresh18`` (the final set of 2026-12-03's run, run once, misses
+unread; the classifiers do not learn from it yet), ``final`` =
 benchmarks/data/faq_blind_fresh21.yaml (878 + 250, written blind 2026-12-02 from the contract and the
 seeds by a writer new to the project, copied in unread, never run; run once with ``--final``, its
 misses not printed nor read).

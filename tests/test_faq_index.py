@@ -4,7 +4,6 @@ clarify, direct and regional answers, personal numbers taken out."""
 from __future__ import annotations
 
 import dataclasses
-import shutil
 from pathlib import Path
 
 import numpy as np
@@ -16,7 +15,7 @@ from knowledge_base.faq.embedders import FakeEmbedder
 from knowledge_base.faq.entries import FaqEntry, build_entries, load_catalog
 from knowledge_base.faq.query import FaqIndex
 from knowledge_base.faq.text import BM25, lex_tokens
-from tests.conftest import CountingFake
+from tests.conftest import CountingFake, seed_faq_index
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA = ROOT / "data"
@@ -36,8 +35,8 @@ def faq_entries(catalog):
 def built(tmp_path_factory, fake_faq_build):
     """The session's calibrated fake build (conftest), copied: tests here rebuild in it."""
     src, emb, report = fake_faq_build
-    d = tmp_path_factory.mktemp("faqidx")
-    shutil.copytree(src, d, dirs_exist_ok=True)
+    d = tmp_path_factory.mktemp("faqvar") / "faq_index"
+    seed_faq_index(src, d.parent)
     report = dataclasses.replace(report, path=str(d / Path(report.path).relative_to(src)))
     return d, emb, FaqIndex.load(d, FakeEmbedder()), report
 
