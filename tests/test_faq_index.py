@@ -53,7 +53,7 @@ def test_fake_embedder_is_deterministic_and_normalized():
 def test_build_writes_atomically_and_counts(built, faq_entries):
     d, emb, idx, report = built
     assert current_build(d) == Path(report.path)
-    for name in ("meta.json", "vectors.npy", "topics.npz", "scope.npz", "pinyin.json", "calibration.json"):
+    for name in ("meta.json", "vectors.npy", "dense.faiss", "topics.npz", "scope.npz", "pinyin.json", "calibration.json"):
         assert (Path(report.path) / name).exists(), name
     assert report.entries == sum(1 for e in faq_entries if e.active)
     assert report.texts == len(idx.texts) >= idx.n_vectors == idx.faiss.ntotal == len(idx.meta["indexed"])

@@ -4,7 +4,8 @@ On disk (``settings.index_dir``)::
 
     CURRENT                 name of the live build (replaced atomically)
     builds/<stamp>/         meta.json        entries, wordings, lexicon, regions
-                            vectors.npy      one e5 vector per wording
+                            vectors.npy      one e5 vector per wording (the next build's cache)
+                            dense.faiss      HNSW graph over the indexed wordings' vectors
                             topics.npz       the topic classifier's weights
                             scope.npz        the scope classifier's weights (scope.py)
                             pinyin.json      fuzzy syllables for typo/homophone correction
@@ -35,10 +36,14 @@ from knowledge_base.faq.calibrate import YAML_LOADER
 from knowledge_base.faq.entries import TOPICS, FaqEntry, build_entries, name_variants
 from knowledge_base.faq.text import clean_question
 
-FORMAT_VERSION = 5
+FORMAT_VERSION = 6
 # wordings of one entry closer than this to one already indexed are embedded (kept for the
 # next build's cache) but not put in FAISS: half the vectors, the same answers (README: FAQ)
 DEDUPE_COS = 0.97
+# the dense index: an HNSW graph with half-precision vectors (cosines move by < 1e-4); built once
+# here, single-threaded, so two builds of the same vectors give the same graph
+HNSW_M = 16
+HNSW_EF_CONSTRUCTION = 200
 PINYIN_TABLES = "2"  # bump when pinyin.build_tables changes (stored tables are reused by their words)
 FAQ_DATA = "faq"  # data_dir / "faq": curated.yaml, aliases.yaml, out_of_scope.yaml
 
@@ -409,6 +414,21 @@ def _encode(embedder, texts: list[str], progress: bool, batch_size: int) -> np.n
         return embedder.encode(texts, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
 
 
+def dense_index(vectors: np.ndarray):
+    """The FAISS index searched at query time: the indexed wordings' vectors (row i = faiss id i)."""
+    import faiss
+
+    faiss.omp_set_num_threads(1)
+    vectors = np.ascontiguousarray(vectors, dtype=np.float32)
+    index = faiss.IndexHNSWSQ(int(vectors.shape[1]), faiss.ScalarQuantizer.QT_fp16, HNSW_M,
+                              faiss.METRIC_INNER_PRODUCT)
+    index.hnsw.efConstruction = HNSW_EF_CONSTRUCTION
+    if len(vectors):
+        index.train(vectors)
+        index.add(vectors)
+    return index
+
+
 def dedupe(vectors: np.ndarray, text_entry: list[int], cos: float = DEDUPE_COS) -> list[int]:
     """Text indices to put in FAISS: per entry its canonical question, then every wording
     not within ``cos`` of one already kept (name variants of one template mostly)."""
@@ -510,6 +530,9 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir / "builds"))
     try:
         np.save(tmp / "vectors.npy", vectors)
+        import faiss
+
+        faiss.write_index(dense_index(vectors[indexed]), str(tmp / "dense.faiss"))
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         (tmp / "pinyin.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
         classifier.save(tmp / "topics.npz")
