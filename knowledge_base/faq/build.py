@@ -414,8 +414,8 @@ def _encode(embedder, texts: list[str], progress: bool, batch_size: int) -> np.n
         return embedder.encode(texts, batch_size=batch_size, progress=lambda n: bar.advance(task, n))
 
 
-def dense_index(vectors: np.ndarray):
-    """The FAISS index searched at query time: the indexed wordings' vectors (row i = faiss id i)."""
+def write_dense_index(vectors: np.ndarray, path: Path) -> None:
+    """Write the FAISS index searched at query time: the indexed wordings' vectors (row i = faiss id i)."""
     import faiss
 
     faiss.omp_set_num_threads(1)
@@ -426,7 +426,7 @@ def dense_index(vectors: np.ndarray):
     if len(vectors):
         index.train(vectors)
         index.add(vectors)
-    return index
+    faiss.write_index(index, str(path))
 
 
 def dedupe(vectors: np.ndarray, text_entry: list[int], cos: float = DEDUPE_COS) -> list[int]:
@@ -530,9 +530,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
     tmp = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir / "builds"))
     try:
         np.save(tmp / "vectors.npy", vectors)
-        import faiss
-
-        faiss.write_index(dense_index(vectors[indexed]), str(tmp / "dense.faiss"))
+        write_dense_index(vectors[indexed], tmp / "dense.faiss")
         (tmp / "meta.json").write_text(json.dumps(meta, ensure_ascii=False), encoding="utf-8")
         (tmp / "pinyin.json").write_text(json.dumps(tables, ensure_ascii=False), encoding="utf-8")
         classifier.save(tmp / "topics.npz")

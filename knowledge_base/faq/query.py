@@ -42,7 +42,7 @@ Method = Literal["hybrid", "dense", "bm25"]
 PROVINCE_PENALTY = 0.1
 ALTERNATIVES_FROM = 30  # the hits after the first are chosen among this many best
 REGION_ONLY_PENALTY = 0.02
-# the wordings' FAISS index is an HNSW graph (build.dense_index): the 128 nearest wordings of a
+# the wordings' FAISS index is an HNSW graph (build.write_dense_index): the 128 nearest wordings of a
 # question are found among ~1/3 of the vectors, 0.5 ms instead of 1.1 ms after the encoder has
 # evicted them from the cache (recall of those 128 against exact search 0.99, of the first ten
 # 1.00; development sets' hit@1 the same or better, README: FAQ); this many candidates per search
@@ -232,7 +232,7 @@ class Gate:
 class FaqIndex:
     def __init__(self, path: Path, meta: dict, entries: list[FaqEntry], dense, embedder,
                  understander: Understander, calibration: dict | None):
-        """``dense``: the build's FAISS index over the indexed wordings (``build.dense_index``),
+        """``dense``: the build's FAISS index over the indexed wordings (``build.write_dense_index``),
         or None (lexical only)."""
         import faiss
 
@@ -252,7 +252,7 @@ class FaqIndex:
         self.calibration = json.loads(json.dumps(calibration or DEFAULT_CALIBRATION))
         faiss.omp_set_num_threads(1)  # one short query: OpenMP threads only spin (30 ms vs 1 ms on 2 cores)
         self.faiss = dense if self.n_vectors else None
-        if self.faiss is not None and hasattr(self.faiss, "hnsw"):
+        if self.faiss is not None:
             self.faiss.hnsw.efSearch = HNSW_EF_SEARCH
         # wordings are stored entry by entry: entry i owns texts [starts[i], starts[i + 1])
         self.starts = np.searchsorted(self.text_entry, np.arange(len(entries) + 1))
