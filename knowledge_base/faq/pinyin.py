@@ -60,7 +60,9 @@ def char_table() -> dict[str, str]:
         if not _is_cjk(ch):
             continue
         first = readings.split(",")[0]
-        f = fuzzy("".join(c for c in unicodedata.normalize("NFD", first) if not unicodedata.combining(c)))
+        # ü keeps its dots (旅 lǚ is nv, as the words read it: 旅形社 → 旅行社), the tone marks go
+        plain = unicodedata.normalize("NFD", first).replace("u\u0308", "v")
+        f = fuzzy("".join(c for c in plain if not unicodedata.combining(c)))
         if f:
             chars[ch] = f
     return chars
@@ -151,6 +153,11 @@ class PinyinCorrector:
         self.by_key: dict[tuple[int, tuple[str, ...]], list[str]] = {}
         for w, key in tables.get("words", {}).items():
             self.by_key.setdefault((len(w), tuple(key.split())), []).append(w)
+            # also as its characters read one by one (a window keeps the word's own 行 in
+            # 特中行业, read xin there, while the word reads it hang): 特中行业 → 特种行业
+            plain = tuple(self.chars[c][0] if c in self.chars else "" for c in w)
+            if all(plain) and plain != tuple(key.split()):
+                self.by_key.setdefault((len(w), plain), []).append(w)
         self.lengths = sorted({n for n, _ in self.by_key}, reverse=True)
 
     def _keys(self, window: str):

@@ -81,15 +81,25 @@ class WordIndex:
         for w in sorted(set(words), key=lambda w: (-len(w), w)):
             if w:
                 self.by_first.setdefault(w[0], []).append(w)
+        # one question is matched against the same words several times (protected characters,
+        # places, names, masking): the last few texts' candidates are kept (read-only lists)
+        self._recent: dict[str, list[str]] = {}
 
     def candidates(self, text: str) -> list[str]:
         """Longest first; of two words as long, the one said first (then by the word itself):
         never the order of a set, which changes from process to process (the topic classifier's
         training text, masked by this, differed between two builds of the same inputs)."""
+        hit = self._recent.get(text)
+        if hit is not None:
+            return hit
         out: list[str] = []
         for ch in set(text):
             out.extend(w for w in self.by_first.get(ch, ()) if w in text)
-        return sorted(out, key=lambda w: (-len(w), text.find(w), w))
+        out.sort(key=lambda w: (-len(w), text.find(w), w))
+        if len(self._recent) >= 16:
+            self._recent.clear()
+        self._recent[text] = out
+        return out
 
 
 _LATIN = re.compile("[a-z]+")
