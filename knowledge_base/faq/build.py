@@ -44,7 +44,7 @@ DEDUPE_COS = 0.97
 # here, single-threaded, so two builds of the same vectors give the same graph
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
-PINYIN_TABLES = "2"  # bump when pinyin.build_tables changes (stored tables are reused by their words)
+PINYIN_TABLES = "3"  # bump when pinyin.build_tables changes (stored tables are reused by their words; 3: ü read as v)
 FAQ_DATA = "faq"  # data_dir / "faq": curated.yaml, aliases.yaml, out_of_scope.yaml
 
 

@@ -54,8 +54,8 @@ CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET, FRESH4_SET)
 # gate's κ·P(topic) is fitted on questions the classifier has not seen
 TOPIC_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17", "fresh19", "fresh20"))
 # the final sets of earlier stops, each run once blind (benchmarks/bench_faq.py --final), seen since
-# (fresh18 and fresh21, each run once 2026-12-03, are read as development sets by bench_faq.py but
-# not learned from; for fresh18 measured:
+# (fresh18 and fresh21, each run once 2026-12-03, are read as development sets by bench_faq.py; the
+# classifiers do not learn from them, only the ranking weights do (WEIGHT_ONLY_SETS); for fresh18 measured:
 # with it the scope classifier's anchored refusal was fitted at 0.10 instead of 0.15 and the
 # development rejection fell 0.9980 → 0.9957, hit@1 0.9639 → 0.9631)
 SEEN_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17"))
