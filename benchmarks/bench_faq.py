@@ -19,8 +19,8 @@ runs, each run once; development sets since, and the topic classifier learns fro
 ``fresh12``, ``fresh19``, ``fresh20`` (written blind as development sets, each run once blind and then
 looked at and learned from; every set above trains the scope classifier, so their out-of-scope
 rejection is optimistic too), ``fresh18``, ``fresh21`` and ``fresh22`` (the final sets of 2026-12-03's three runs,
-each run once; the classifiers do not learn from them, fresh18's and fresh21's in-scope questions fit the
-ranking weights: see calibrate.py), ``final`` =
+each run once; the classifiers do not learn from them, their in-scope questions fit the ranking
+weights: see calibrate.py), ``final`` =
 benchmarks/data/faq_blind_fresh23.yaml (960 + 236, written blind 2026-12-03 from the contract and the
 seeds by a writer new to the project, copied in unread, never run; run once with ``--final``, its
 misses not printed nor read).
