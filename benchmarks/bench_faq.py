@@ -51,10 +51,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 RUNTIMES = ("torch", "onnx-fp32", "onnx-int8", "onnx-int8emb")
-from knowledge_base.faq.calibrate import CALIBRATION_SET, REPORT_SET, TOPIC_SETS  # noqa: E402 (after sys.path)
+from knowledge_base.faq.calibrate import (  # noqa: E402 (after sys.path)
+    CALIBRATION_SET, FRESH4_SET, REPORT_SET, SEEN_SETS, TOPIC_SETS, WEIGHT_ONLY_SETS, blind_set)
 
-FINAL_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh24.yaml"  # written blind 2026-12-03, copied in unread; run once as the final set
-SEEN_FINALS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh4", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17", "fresh18", "fresh21", "fresh22", "fresh23"))  # run once: development now
+FINAL_SET = blind_set("fresh24")  # written blind 2026-12-03, copied in unread; run once as the final set
+# run once: development now (fresh23: the last final set, which nothing learns from)
+SEEN_FINALS = (FRESH4_SET, *SEEN_SETS, *WEIGHT_ONLY_SETS, blind_set("fresh23"))
 # the sets written blind, by the name --sets and the tables use (fresh, fresh2, fresh3: TOPIC_SETS)
 BLIND_SETS = {"calib": CALIBRATION_SET, "report": REPORT_SET,
               **{p.stem.removeprefix("faq_blind_"): p for p in (*TOPIC_SETS, *SEEN_FINALS)}, "final": FINAL_SET}

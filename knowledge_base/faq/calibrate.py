@@ -40,32 +40,37 @@ import yaml
 
 from knowledge_base.settings import ROOT
 
-CALIBRATION_SET = ROOT / "benchmarks" / "data" / "faq_blind_calib.yaml"
+def blind_set(name: str) -> Path:
+    """The file of the set written blind called ``name`` (``benchmarks/data/faq_blind_<name>.yaml``)."""
+    return ROOT / "benchmarks" / "data" / f"faq_blind_{name}.yaml"
+
+
+CALIBRATION_SET = blind_set("calib")
 # the blind report set, run once blind (issue 11) and a development set since, calibrates too:
 # both were written the way callers ask; more questions, steadier thresholds
-REPORT_SET = ROOT / "benchmarks" / "data" / "faq_blind_report.yaml"
+REPORT_SET = blind_set("report")
 # the fourth fresh set, the final one of the last stop (run once blind), calibrates too: the weights'
 # grid search on 633 questions moved with each small change (hit@1 ties across far-apart weights);
 # on 1,018 it holds still.  It never trains the topic classifier (κ and τ stay fitted on unseen text)
-FRESH4_SET = ROOT / "benchmarks" / "data" / "faq_blind_fresh4.yaml"
+FRESH4_SET = blind_set("fresh4")
 CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET, FRESH4_SET)
 # the later sets written blind, each run once blind and a development set since, teach the topic
 # classifier how callers ask (build.topic_examples); kept apart from the calibration sets, so the
 # gate's κ·P(topic) is fitted on questions the classifier has not seen
-TOPIC_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17", "fresh19", "fresh20"))
+TOPIC_SETS = tuple(map(blind_set, ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17", "fresh19", "fresh20")))
 # the final sets of earlier stops, each run once blind (benchmarks/bench_faq.py --final), seen since
 # (fresh18, fresh21 and fresh22, each run once 2026-12-03, are read as development sets by bench_faq.py; the
 # classifiers do not learn from them, only the ranking weights do (WEIGHT_ONLY_SETS); for fresh18 measured:
 # with it the scope classifier's anchored refusal was fitted at 0.10 instead of 0.15 and the
 # development rejection fell 0.9980 → 0.9957, hit@1 0.9639 → 0.9631)
-SEEN_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17"))
+SEEN_SETS = tuple(map(blind_set, ("fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17")))
 # the ranking weights are fitted on these too (in-scope questions only; never the gate): sets the
 # topic classifier has not learned from, so τ·P(topic) is weighed on text it has not seen.  On
 # 1,018 questions alone the weights' grid moved with each small change (a lexicon edit took τ 0.11 →
 # 0.08, η 0.04 → 0.08 and hit@1 on the development sets 0.9639 → 0.9617, on fresh18 0.927 → 0.924);
 # on 2,776 the fit has more to hold on to; fresh22 joined after its blind run (3,788 questions: the weights
 # stayed alpha 0.04, tau 0.15, mu 0.08, eta 0.04, gamma 0 → 0.01, development hit@1 0.9571 → 0.9575)
-WEIGHT_ONLY_SETS = tuple(ROOT / "benchmarks" / "data" / f"faq_blind_{n}.yaml" for n in ("fresh18", "fresh21", "fresh22"))
+WEIGHT_ONLY_SETS = tuple(map(blind_set, ("fresh18", "fresh21", "fresh22")))
 # every set written blind that is no longer blind: what the scope classifier learns from (scope.py);
 # the benchmark's final set is never among them
 SCOPE_SETS = tuple(dict.fromkeys((*CALIBRATION_SETS, *TOPIC_SETS, *SEEN_SETS)))
