@@ -55,6 +55,10 @@ class FaqEntry(BaseModel):
     overrides: str | None = None  # curated: id of the generated entry it replaces
     overridden_by: str | None = None  # generated: the curated entry replacing it
     retired: bool = False
+    # curated: an entry shown second whenever this one comes first, because callers' labellers
+    # file the same question under either (「开奶茶店要办哪些证」: general.which_permits or
+    # general.reform_scope); hit@3 then holds whichever reading the caller meant
+    second: str | None = None
 
     def texts(self) -> list[str]:
         """Every wording indexed for this entry (canonical question first)."""
@@ -369,4 +373,7 @@ def build_entries(catalog, data_dir: Path | str, edits: Edits | None = None) -> 
     for entry_id, retired in edits.retired.items():
         if entry_id in by_id and retired:
             by_id[entry_id].retired = True
+    for e in entries:
+        if e.second is not None and (e.second == e.id or e.second not in by_id):
+            raise ValueError(f"data/faq/curated.yaml: entry {e.id}: second {e.second!r} is not another entry")
     return entries
