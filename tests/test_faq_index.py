@@ -210,6 +210,17 @@ def test_a_second_entry_must_exist(catalog, tmp_path):
         build_entries(catalog, tmp_path)
 
 
+def test_a_maintainers_edit_keeps_the_curated_second():
+    from knowledge_base.faq.entries import merge_entries
+
+    curated = FaqEntry(id="general.a", topic="general", question="甲是什么", answer="甲。", origin="curated",
+                       second="general.b")
+    other = FaqEntry(id="general.b", topic="scope", question="乙要不要办", answer="乙。", origin="curated")
+    edit = FaqEntry(id="general.a", topic="general", question="甲是啥", answer="甲，改过。", origin="maintainer")
+    merged = {e.id: e for e in merge_entries([], [curated, other], [edit])}
+    assert merged["general.a"].answer == "甲，改过。" and merged["general.a"].second == "general.b"
+
+
 def test_clarify_when_one_name_fits_two_items(built):
     _, _, idx, _ = built
     r = idx.search("小作坊登记证有效期多久", k=5)

@@ -344,6 +344,9 @@ def merge_entries(generated: list[FaqEntry], curated: list[FaqEntry], edits: Ite
         if prev is not None and prev.origin == "generated" and e.origin != "generated":
             # a curated entry using a generated id replaces it in place
             e = e.model_copy(update={"overrides": e.overrides or None})
+        elif prev is not None and prev.second and e.second is None:
+            # a maintainer's edit of a curated entry rewrites its wording, not its ranking pair
+            e = e.model_copy(update={"second": prev.second})
         by_id[e.id] = e.model_copy(deep=True)
     for e in list(by_id.values()):
         if e.overrides and e.overrides in by_id and e.active:
