@@ -59,8 +59,8 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
           response_schema_conformance, negative_data_rejection, valid_data_accepted, unsupported_method,
           allow_header_conformance]
 # operations whose every case costs seconds (a synchronous index rebuild: 30 cases took 119 s of
-# the budget, and the last 18 operations went unfuzzed; with three cases, and a rebuild that now also fits
-# the weights on 3,788 questions, the last 2 of 40 went unfuzzed on 2026-12-03): at most this many cases each
+# the budget, and the last 18 operations went unfuzzed; with three cases the last 2 of 40 went
+# unfuzzed twice on 2026-12-03, with one none did): at most this many cases each
 EXPENSIVE = {"POST /api/v1/faq/admin/rebuild": 1}
 _started: list[float] = []
 _sent: dict[str, int] = {}

@@ -285,8 +285,8 @@ class FaqIndex:
         self.items = meta.get("items", {})
         self._redirects = {e["id"]: e["overridden_by"] for e in meta.get("inactive", []) if e.get("overridden_by")}
         self._dense_cache = _Lru(1024)
-        self.second = {i: self.by_id[self.resolve(e.second)] for i, e in enumerate(entries)
-                       if e.second and self.resolve(e.second) in self.by_id}
+        self.second = {i: j for i, e in enumerate(entries)  # curated pairs (FaqEntry.second)
+                       if e.second and (j := self.by_id.get(self.resolve(e.second))) is not None}
 
     # ---- persistence
 
