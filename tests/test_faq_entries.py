@@ -45,9 +45,25 @@ def test_generated_entries_cover_every_item_and_topic(faq_catalog):
         assert e.inferred and INFERRED_NOTE in e.answer and "告知承诺" in e.direct, code
     for e in gen:
         assert e.topic in TOPICS and e.origin == "generated"
-        assert e.id == f"{e.item_code}.{e.topic}"
+        assert e.id in (f"{e.item_code}.{e.topic}", f"{e.item_code}.after" if e.topic == "general" else None)
         assert len(e.texts()) >= 5, e.id  # several wordings per entry
         assert e.sources and "来源：" in e.answer, e.id
+
+
+def test_each_permit_has_an_after_licence_entry_with_its_legal_basis(faq_catalog):
+    gen = {e.id: e for e in generate_entries(faq_catalog)}
+    for code, item in faq_catalog.items.items():
+        after = gen.get(f"{code}.after")
+        if item.kind == "startup":  # 营业执照、刻章、开户、社保: no permit to display or lend
+            assert after is None, code
+            continue
+        assert after is not None and after.topic == "general" and after.item_code == code, code
+        assert after.direct.startswith(f"拿到{item.name}以后") and "不出租出借" in after.direct, code
+        for basis in ("行政许可法第80条", "行政许可法第61条", "市场主体登记管理条例第36条", "企业信息公示暂行条例第8条"):
+            assert basis in after.answer, (code, basis)
+        assert after.inferred and INFERRED_NOTE in after.answer  # displaying the permit itself is not in a text read
+        assert any("挂在店里" in t for t in after.texts()) and any("借给别人" in t for t in after.texts()), code
+    assert "证照" not in gen["food_business_license.general"].direct  # the what-is-it entry is unchanged
 
 
 def test_every_answer_opens_with_a_direct_sentence(entries):

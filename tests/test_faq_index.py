@@ -202,6 +202,16 @@ def test_an_entry_labellers_split_with_another_brings_it_second(built, monkeypat
     assert ids[:2] == ["general.which_permits", "tobacco_retail.fee"], ids
 
 
+def test_after_licence_questions_find_the_permits_after_entry(built):
+    """Display, lending, annual report, inspections: the permit's ``.after`` entry, not what the permit is."""
+    _, _, idx, _ = built
+    for q, want in (("烟草专卖零售许可证办下来要挂在店里吗", "tobacco_retail.after"),
+                    ("食品经营许可证能借给别人用吗", "food_business_license.after"),
+                    ("食品经营许可证是什么？", "food_business_license.general")):
+        r = idx.search(q, k=3)
+        assert r.hits and r.hits[0].id == want, (q, [h.id for h in r.hits])
+
+
 def test_a_second_entry_must_exist(catalog, tmp_path):
     (tmp_path / "faq").mkdir()
     raw = (DATA / "faq" / "curated.yaml").read_text(encoding="utf-8")

@@ -242,7 +242,7 @@ def _mode_label(mode: str) -> str:
         return mode
 
 
-def _paraphrases(item, topic: str, catalog) -> tuple[str, list[str]]:
+def _paraphrases(item, topic: str, catalog) -> tuple[str, list[str]]:  # topic: a questions.yaml key
     """Canonical question and wordings: every template with the official name, and
     each name variant (short name, aliases, local names) rotated across templates
     so every variant appears in at least two wordings."""
@@ -296,7 +296,38 @@ def _generate(catalog) -> list[FaqEntry]:
                 paraphrases=paraphrases, answer=answer, direct=direct, sources=sources, inferred=inferred,
                 origin="generated",
             ))
+        after = _after_licence(item, catalog)
+        if after is not None:
+            entries.append(after)
     return entries
+
+
+# sources of the after-licence entry (data/catalog/sources.yaml): display and annual report
+# (市场主体登记管理条例 35/36, 企业信息公示暂行条例 8), no lending and inspections (行政许可法 61/80,
+# 国办发〔2015〕58号), checks after a commitment (国办发〔2020〕42号)
+AFTER_SOURCES = ("shztdj", "qyxxgs", "xzxkf_jd", "sjyg", "gbf_2020_42")
+AFTER_DOCS = {"permit": "许可证", "filing": "备案凭证", "registration": "登记证"}
+
+
+def _after_licence(item, catalog) -> FaqEntry | None:
+    """What a holder must do once the permit is granted (display it, never lend it, annual
+    report, inspections, changes first): one entry per permit, filing and registration, topic
+    ``general``, id ``<code>.after``.  The duties are the same for every permit; the entry exists
+    per item because a caller asks them of one permit (「食品证要挂在店里吗」)."""
+    doc = AFTER_DOCS.get(item.kind)
+    if doc is None:
+        return None
+    titles = [catalog.sources[k].title for k in AFTER_SOURCES]
+    text = _env().get_template("after.j2").render(name=item.name, doc=doc, note=INFERRED_NOTE, inferred=True,
+                                                  sources=list(dict.fromkeys(titles)))
+    direct = f"拿到{item.name}以后：证照在经营场所亮出来，不出租出借，按时年报，接受部门抽查；登记内容变了先办变更。"
+    body = re.sub(r"\n{2,}", "\n", text).strip()
+    question, paraphrases = _paraphrases(item, "after", catalog)
+    return FaqEntry(
+        id=f"{item.code}.after", item_code=item.code, topic="general", question=question,
+        paraphrases=paraphrases, answer=f"{direct}\n{body}", direct=direct,
+        sources=list(dict.fromkeys(titles)), inferred=True, origin="generated",
+    )
 
 
 # --------------------------------------------------------------------------- curated
