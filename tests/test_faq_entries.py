@@ -58,9 +58,13 @@ def test_each_permit_has_an_after_licence_entry_with_its_legal_basis(faq_catalog
             assert after is None, code
             continue
         assert after is not None and after.topic == "general" and after.item_code == code, code
-        assert after.direct.startswith(f"拿到{item.name}以后") and "不出租出借" in after.direct, code
-        for basis in ("行政许可法第80条", "行政许可法第61条", "市场主体登记管理条例第36条", "企业信息公示暂行条例第8条"):
+        assert after.direct.startswith(f"{'拿到' if item.kind == 'permit' else '办好'}{item.name}以后") and "不出租出借" in after.direct, code
+        for basis in ("市场主体登记管理条例第36条", "企业信息公示暂行条例第8条", "国办发〔2015〕58号"):
             assert basis in after.answer, (code, basis)
+        # 行政许可法 governs permits: a filing's or registration's no-lending rule is not cited to it
+        assert ("行政许可法第80条" in after.answer) == (item.kind == "permit"), code
+        assert ("行政许可法第61条" in after.answer) == (item.kind == "permit"), code
+        assert "年检" not in after.answer  # some permits do have periodic 校验 or 年审: never say there is none
         assert after.inferred and INFERRED_NOTE in after.answer  # displaying the permit itself is not in a text read
         assert any("挂在店里" in t for t in after.texts()) and any("借给别人" in t for t in after.texts()), code
     assert "证照" not in gen["food_business_license.general"].direct  # the what-is-it entry is unchanged

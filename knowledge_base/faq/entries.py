@@ -313,14 +313,19 @@ def _after_licence(item, catalog) -> FaqEntry | None:
     """What a holder must do once the permit is granted (display it, never lend it, annual
     report, inspections, changes first): one entry per permit, filing and registration, topic
     ``general``, id ``<code>.after``.  The duties are the same for every permit; the entry exists
-    per item because a caller asks them of one permit (「食品证要挂在店里吗」)."""
+    per item because a caller asks them of one permit (「食品证要挂在店里吗」).  行政许可法 (no lending,
+    第80条; inspections, 第61条) is cited for permits only: for a filing or a registration the same
+    duties are stated as inferred.  No "no annual inspection" claim: some permits have periodic
+    校验, 年审 or equipment inspections."""
     doc = AFTER_DOCS.get(item.kind)
     if doc is None:
         return None
-    titles = [catalog.sources[k].title for k in AFTER_SOURCES]
-    text = _env().get_template("after.j2").render(name=item.name, doc=doc, note=INFERRED_NOTE, inferred=True,
-                                                  sources=list(dict.fromkeys(titles)))
-    direct = f"拿到{item.name}以后：证照在经营场所亮出来，不出租出借，按时年报，接受部门抽查；登记内容变了先办变更。"
+    got = "拿到" if item.kind == "permit" else "办好"
+    titles = [catalog.sources[k].title for k in AFTER_SOURCES if item.kind == "permit" or k != "xzxkf_jd"]
+    text = _env().get_template("after.j2").render(
+        name=item.name, doc=doc, got=got, kind=item.kind, kind_label=KIND_LABELS[item.kind], note=INFERRED_NOTE, inferred=True,
+        sources=list(dict.fromkeys(titles)))
+    direct = f"{got}{item.name}以后：证照在经营场所亮出来，不出租出借，按时年报，接受部门抽查；登记内容变了先办变更。"
     body = re.sub(r"\n{2,}", "\n", text).strip()
     question, paraphrases = _paraphrases(item, "after", catalog)
     return FaqEntry(
