@@ -1,5 +1,6 @@
 """FAQ entries: generated from the catalog (jinja2 templates over each item's
-structured facts, one entry per item and contract topic) plus curated entries
+structured facts, one entry per item and contract topic, and one per permit, filing and
+registration on what the holder must do afterwards: ``_after_licence``) plus curated entries
 from ``data/faq/curated.yaml`` for what no single item answers.
 
 A generated answer opens with one direct sentence (``answers.direct_sentence``),
@@ -270,7 +271,7 @@ _GENERATED: dict[int, tuple[object, list[FaqEntry]]] = {}
 
 
 def generate_entries(catalog) -> list[FaqEntry]:
-    """One entry per item and topic with facts (cached per catalog object: rendering all of
+    """One entry per item and topic with facts, plus the after-licence entries (cached per catalog object: rendering all of
     them takes a second or two and every maintainer call needs them; callers copy)."""
     cached = _GENERATED.get(id(catalog))
     if cached is not None and cached[0] is catalog:
