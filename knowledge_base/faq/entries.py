@@ -227,11 +227,13 @@ def render_answer(item, topic: str, catalog) -> tuple[str, str, list[str], bool]
         "inferred": inferred,
         "sources": sources,
     }
-    text = _env().get_template(f"{topic}.j2").render(**ctx)
-    text = re.sub(r"\n{2,}", "\n", text).strip()
-    if direct:
-        text = f"{direct}\n{text}"
-    return text, direct, sources, inferred
+    return _render(f"{topic}.j2", direct, **ctx), direct, sources, inferred
+
+
+def _render(template: str, direct: str | None, **ctx) -> str:
+    """A template's text without blank lines, the direct sentence first."""
+    text = re.sub(r"\n{2,}", "\n", _env().get_template(template).render(**ctx)).strip()
+    return f"{direct}\n{text}" if direct else text
 
 
 def _mode_label(mode: str) -> str:
@@ -322,17 +324,14 @@ def _after_licence(item, catalog) -> FaqEntry | None:
     if doc is None:
         return None
     got = "拿到" if item.kind == "permit" else "办好"
-    titles = [catalog.sources[k].title for k in AFTER_SOURCES if item.kind == "permit" or k != "xzxkf_jd"]
-    text = _env().get_template("after.j2").render(
-        name=item.name, doc=doc, got=got, kind=item.kind, kind_label=KIND_LABELS[item.kind], note=INFERRED_NOTE, inferred=True,
-        sources=list(dict.fromkeys(titles)))
+    sources = [catalog.sources[k].title for k in AFTER_SOURCES if item.kind == "permit" or k != "xzxkf_jd"]
     direct = f"{got}{item.name}以后：证照在经营场所亮出来，不出租出借，按时年报，接受部门抽查；登记内容变了先办变更。"
-    body = re.sub(r"\n{2,}", "\n", text).strip()
+    answer = _render("after.j2", direct, name=item.name, doc=doc, got=got, kind=item.kind,
+                     kind_label=KIND_LABELS[item.kind], note=INFERRED_NOTE, inferred=True, sources=sources)
     question, paraphrases = _paraphrases(item, "after", catalog)
     return FaqEntry(
         id=f"{item.code}.after", item_code=item.code, topic="general", question=question,
-        paraphrases=paraphrases, answer=f"{direct}\n{body}", direct=direct,
-        sources=list(dict.fromkeys(titles)), inferred=True, origin="generated",
+        paraphrases=paraphrases, answer=answer, direct=direct, sources=sources, inferred=True, origin="generated",
     )
 
 
