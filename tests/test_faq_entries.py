@@ -176,3 +176,22 @@ def test_no_blind_calibration_question_is_copied_into_a_wording(entries):
     wordings = {t for e in entries for t in e.texts()}
     copied = [r["q"] for r in raw["in_scope"] if r["q"] in wordings]
     assert not copied, copied
+
+
+def test_the_reform_has_an_entry_per_topic_callers_ask_and_each_figure_is_its_seeds():
+    curated = {e.id: e for e in load_curated(DATA / "faq" / "curated.yaml")}
+    reform = {"general.reform_time_limit": "time_limit", "general.reform_fee": "fee",
+              "general.reform_optional": "process", "general.reform_apply": "process",
+              "general.reform_where": "department"}
+    for eid, topic in reform.items():
+        e = curated[eid]
+        assert e.topic == topic and {"一照通行", "证照联办", "一业一证"} <= set(e.terms), eid
+        assert e.direct and e.answer.startswith(e.direct) and "来源：" in e.answer, eid
+    # 双轨并行 is written in the 中山 and 阳江 plans only; elsewhere the answer says it is inferred
+    optional = curated["general.reform_optional"]
+    assert optional.direct.startswith("不是必须的") and optional.inferred
+    assert any("中山" in s for s in optional.sources) and any("阳江" in s for s in optional.sources)
+    # the one-working-day figure is 中山's (and 睢县's simple packages); 阳江's plan gives no number
+    for e in curated.values():
+        for line in e.answer.splitlines():
+            assert not ("阳江" in line and "1个工作日" in line and "中山、阳江" in line), (e.id, line)

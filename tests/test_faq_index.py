@@ -232,6 +232,22 @@ def test_a_maintainers_edit_keeps_the_curated_second():
     assert merged["general.a"].answer == "甲，改过。" and merged["general.a"].second == "general.b"
 
 
+def test_a_maintainers_edit_keeps_the_curated_terms_and_direct_sentence():
+    from knowledge_base.faq.entries import merge_entries
+
+    curated = FaqEntry(id="general.a", topic="general", question="甲是什么", answer="甲是一种改革。\n细节。",
+                       direct="甲是一种改革。", terms=["甲改革"], origin="curated")
+    wording = FaqEntry(id="general.a", topic="general", question="甲是啥", answer="甲是一种改革。\n细节，改过。",
+                       origin="maintainer")
+    merged = {e.id: e for e in merge_entries([], [curated], [wording])}["general.a"]
+    assert merged.terms == ["甲改革"] and merged.direct == "甲是一种改革。"
+    # a new opening sentence is the new direct sentence (none kept), a new subject word list wins
+    rewrite = FaqEntry(id="general.a", topic="general", question="甲是啥", answer="甲已经停了。\n细节。",
+                       terms=["甲"], origin="maintainer")
+    merged = {e.id: e for e in merge_entries([], [curated], [rewrite])}["general.a"]
+    assert merged.terms == ["甲"] and merged.direct is None
+
+
 def test_clarify_when_one_name_fits_two_items(built):
     _, _, idx, _ = built
     r = idx.search("小作坊登记证有效期多久", k=5)
@@ -531,13 +547,29 @@ def test_a_reform_term_without_a_permit_is_answered_by_a_general_entry(built):
 
 def test_a_reform_term_with_another_topic_asked_names_that_topics_general_entries(built):
     _, _, idx, _ = built
-    spread = idx.signals("一业一证综合许可证多久能拿到").u
-    assert spread.subjects.get("general.time_limit_default") == 1.0
+    # the reform has an entry of that topic (how long): the term names it, as a permit's name its entries
+    own = idx.signals("一业一证综合许可证多久能拿到").u
+    assert own.subjects.get("general.reform_time_limit") == 1.0 and "general.time_limit_default" not in own.subjects
+    assert idx.search("一业一证综合许可证多久能拿到", k=3).hits[0].id == "general.reform_time_limit"
+    # none of that topic (how long it stays valid): the topic's general entries are the ones named
+    spread = idx.signals("一业一证的行业综合许可证有效期几年，到期怎么延续").u
+    assert spread.subjects.get("general.yanxu") == 1.0
     assert spread.subjects.get("general.yiye_yizheng") == 0.0  # a candidate, no longer the one named
     what = idx.signals("一业一证是什么意思").u  # the term's own topic: nothing spreads
-    assert what.subjects.get("general.yiye_yizheng") == 1.0 and "general.time_limit_default" not in what.subjects
+    assert what.subjects.get("general.yiye_yizheng") == 1.0 and "general.yanxu" not in what.subjects
     # a permit named: its entries answer, no general entry is named
     assert "general.time_limit_default" not in idx.signals("一业一证里的食品经营许可证多久能拿到").u.subjects
+
+
+def test_beside_a_trade_only_the_reforms_what_is_it_entry_stays_named(built):
+    _, _, idx, _ = built
+    alone = idx.components(idx.signals("证照联办具体咋申请"))["item"]
+    assert alone[idx.by_id["general.reform_apply"]] == 1.0
+    sig = idx.signals("睢县开药店，证照联办具体咋申请")
+    assert "drug_retail" in sig.u.hinted
+    item = idx.components(sig)["item"]
+    # the pharmacy's 流程 is asked, not the reform's; what the reform is stays a named subject
+    assert item[idx.by_id["general.reform_apply"]] == 0.0 and item[idx.by_id["general.zhengzhao_lianban"]] == 1.0
 
 
 def test_a_trade_said_picks_one_of_the_permits_a_shared_name_fits(built):

@@ -380,9 +380,15 @@ def merge_entries(generated: list[FaqEntry], curated: list[FaqEntry], edits: Ite
         if prev is not None and prev.origin == "generated" and e.origin != "generated":
             # a curated entry using a generated id replaces it in place
             e = e.model_copy(update={"overrides": e.overrides or None})
-        elif prev is not None and prev.second and e.second is None:
-            # a maintainer's edit of a curated entry rewrites its wording, not its ranking pair
-            e = e.model_copy(update={"second": prev.second})
+        elif prev is not None:
+            # a maintainer's edit of a curated entry rewrites its wording, not its ranking: the
+            # subject words (terms) and the pair (second) stay unless the edit sets its own; the
+            # direct sentence stays while the edited answer still opens with it
+            keep = {k: getattr(prev, k) for k in ("terms", "second") if getattr(prev, k) and not getattr(e, k)}
+            if prev.direct and not e.direct and e.answer.startswith(prev.direct):
+                keep["direct"] = prev.direct
+            if keep:
+                e = e.model_copy(update=keep)
         by_id[e.id] = e.model_copy(deep=True)
     for e in list(by_id.values()):
         if e.overrides and e.overrides in by_id and e.active:

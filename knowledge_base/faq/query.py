@@ -23,9 +23,10 @@ One search:
 """
 from __future__ import annotations
 
+
 import json
 import threading
-from collections import OrderedDict
+from collections import Counter, OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -285,6 +286,10 @@ class FaqIndex:
         self.items = meta.get("items", {})
         self._redirects = {e["id"]: e["overridden_by"] for e in meta.get("inactive", []) if e.get("overridden_by")}
         self._dense_cache = _Lru(1024)
+        # entries sharing a subject word with another entry (the reform's 一照通行: what it is, how
+        # long, how much …): beside a trade the caller names, only the what-is-it one stays named
+        shared = {t for t, n in Counter(t for e in entries for t in set(e.terms)).items() if n > 1}
+        self.family = np.array([bool(shared & set(e.terms)) and e.topic != "general" for e in entries])
         self.second = {i: j for i, e in enumerate(entries)  # curated pairs (FaqEntry.second)
                        if e.second and (j := self.by_id.get(self.resolve(e.second))) is not None}
 
@@ -441,7 +446,9 @@ class FaqIndex:
                 item_ev[ix] = -1.0
         for eid in subjects:
             if eid in self.by_id:
-                item_ev[self.by_id[eid]] = subjects[eid]
+                j = self.by_id[eid]
+                # 「睢县开药店，证照联办咋申请」: the pharmacy's 流程, not the reform's
+                item_ev[j] = 0.0 if sig.u.hinted and self.family[j] else subjects[eid]
         general = (self.is_general & (not items)).astype(np.float32)
         fixed = self._fixed(sig.u.region, sig.u.province)
         if subjects and not items:  # the reform itself named (一业一证, 一照通行), no permit, no trade:
