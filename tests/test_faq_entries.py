@@ -45,7 +45,8 @@ def test_generated_entries_cover_every_item_and_topic(faq_catalog):
         assert e.inferred and INFERRED_NOTE in e.answer and "告知承诺" in e.direct, code
     for e in gen:
         assert e.topic in TOPICS and e.origin == "generated"
-        assert e.id in (f"{e.item_code}.{e.topic}", f"{e.item_code}.after" if e.topic == "general" else None)
+        assert e.id in (f"{e.item_code}.{e.topic}",
+                        *((f"{e.item_code}.after", f"{e.item_code}.unlicensed") if e.topic == "general" else ()))
         assert len(e.texts()) >= 5, e.id  # several wordings per entry
         assert e.sources and "来源：" in e.answer, e.id
 
@@ -68,6 +69,26 @@ def test_each_permit_has_an_after_licence_entry_with_its_legal_basis(faq_catalog
         assert after.inferred and INFERRED_NOTE in after.answer  # displaying the permit itself is not in a text read
         assert any("挂在店里" in t for t in after.texts()) and any("借给别人" in t for t in after.texts()), code
     assert "证照" not in gen["food_business_license.general"].direct  # the what-is-it entry is unchanged
+
+
+def test_each_permit_says_what_operating_without_it_brings(faq_catalog):
+    gen = {e.id: e for e in generate_entries(faq_catalog)}
+    for code, item in faq_catalog.items.items():
+        e = gen.get(f"{code}.unlicensed")
+        if item.kind == "startup":
+            assert e is None, code
+            continue
+        assert e is not None and e.topic == "general" and e.item_code == code, code
+        permit = item.kind == "permit"
+        # 无证经营 is a permit's notion (无证无照经营查处办法 第2、5、13条): a filing or a registration is not said to be it
+        assert ("无证经营" in e.direct) == permit and ("第684号" in e.answer) == permit, code
+        assert ("无证无照经营查处办法第2条" in e.answer) == permit, code
+        assert f"{item.name}的设定依据" in e.answer, code  # the penalty is the permit's own law's
+        assert e.inferred and "【推断" in e.answer and INFERRED_NOTE in e.answer, code
+        assert any("罚款" in t for t in e.texts()) and any("开业" in t for t in e.texts()), code
+    # a registration of equipment: stopped from use; a shop's filing: no equipment
+    assert "停止使用" in gen["special_equipment_elevator.unlicensed"].answer
+    assert "停止使用" not in gen["food_prepackaged_filing.unlicensed"].answer
 
 
 def test_every_answer_opens_with_a_direct_sentence(entries):

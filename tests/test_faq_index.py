@@ -203,11 +203,13 @@ def test_an_entry_labellers_split_with_another_brings_it_second(built, monkeypat
 
 
 def test_after_licence_questions_find_the_permits_after_entry(built):
-    """Display, lending, annual report, inspections: the permit's ``.after`` entry, not what the permit is."""
+    """Display, lending, annual report, inspections: the permit's ``.after`` entry, not what the permit is;
+    operating without it: its ``.unlicensed`` entry."""
     _, _, idx, _ = built
     for q, want in (("烟草专卖零售许可证办下来要挂在店里吗", "tobacco_retail.after"),
                     ("食品经营许可证能借给别人用吗", "food_business_license.after"),
-                    ("食品经营许可证是什么？", "food_business_license.general")):
+                    ("食品经营许可证是什么？", "food_business_license.general"),
+                    ("没办食品经营许可证就开业会怎么样", "food_business_license.unlicensed")):
         r = idx.search(q, k=3)
         assert r.hits and r.hits[0].id == want, (q, [h.id for h in r.hits])
 

@@ -1,6 +1,7 @@
 """FAQ entries: generated from the catalog (jinja2 templates over each item's
 structured facts, one entry per item and contract topic, and one per permit, filing and
-registration on what the holder must do afterwards: ``_after_licence``) plus curated entries
+registration on what the holder must do afterwards, ``_after_licence``, and on operating without
+it, ``_unlicensed``) plus curated entries
 from ``data/faq/curated.yaml`` for what no single item answers.
 
 A generated answer opens with one direct sentence (``answers.direct_sentence``),
@@ -273,7 +274,7 @@ _GENERATED: dict[int, tuple[object, list[FaqEntry]]] = {}
 
 
 def generate_entries(catalog) -> list[FaqEntry]:
-    """One entry per item and topic with facts, plus the after-licence entries (cached per catalog object: rendering all of
+    """One entry per item and topic with facts, plus the after-licence and without-it entries (cached per catalog object: rendering all of
     them takes a second or two and every maintainer call needs them; callers copy)."""
     cached = _GENERATED.get(id(catalog))
     if cached is not None and cached[0] is catalog:
@@ -299,9 +300,9 @@ def _generate(catalog) -> list[FaqEntry]:
                 paraphrases=paraphrases, answer=answer, direct=direct, sources=sources, inferred=inferred,
                 origin="generated",
             ))
-        after = _after_licence(item, catalog)
-        if after is not None:
-            entries.append(after)
+        for extra in (_after_licence(item, catalog), _unlicensed(item, catalog)):
+            if extra is not None:
+                entries.append(extra)
     return entries
 
 
@@ -331,6 +332,37 @@ def _after_licence(item, catalog) -> FaqEntry | None:
     question, paraphrases = _paraphrases(item, "after", catalog)
     return FaqEntry(
         id=f"{item.code}.after", item_code=item.code, topic="general", question=question,
+        paraphrases=paraphrases, answer=answer, direct=direct, sources=sources, inferred=True, origin="generated",
+    )
+
+
+# the without-it entry of a permit: 无证经营 is forbidden (第2条), found out by the department the
+# permit's law names (第5条) and punished under that law (第13条)
+UNLICENSED_SOURCES = ("wzwz",)
+
+
+def _unlicensed(item, catalog) -> FaqEntry | None:
+    """What happens when one operates without the permit (「没办食品证就开业会怎样」): one entry per
+    permit, filing and registration, topic ``general``, id ``<code>.unlicensed``.  For a permit
+    that is 无证经营 (无证无照经营查处办法第2、5、13条): the penalty is the permit's own law's, named by
+    its legal basis; the usual penalties are stated as inferred.  For a filing or a registration
+    (the catalog's kinds, not its kind of permit) the decree is not cited and the consequence is
+    inferred: the department orders it put right, a fine when it is not."""
+    if item.kind not in AFTER_DOCS:
+        return None
+    permit = item.kind == "permit"
+    if permit:
+        direct = f"没拿到{item.name}就经营，属于无证经营：主管部门会查处，按这张证的设定依据处罚；先停下，证办下来再营业。"
+    else:
+        direct = f"没办好{item.name}：主管部门会责令改正，逾期不改的可能罚款；请尽快补办。"
+    basis = list(item.legal_basis[:1])
+    sources = list(dict.fromkeys([*(catalog.sources[k].title for k in UNLICENSED_SOURCES if permit),
+                                  *_source_titles(catalog, item, basis)]))
+    answer = _render("unlicensed.j2", direct, name=item.name, permit=permit, kind_label=KIND_LABELS[item.kind],
+                     basis=basis, note=INFERRED_NOTE, inferred=True, sources=sources)
+    question, paraphrases = _paraphrases(item, "unlicensed", catalog)
+    return FaqEntry(
+        id=f"{item.code}.unlicensed", item_code=item.code, topic="general", question=question,
         paraphrases=paraphrases, answer=answer, direct=direct, sources=sources, inferred=True, origin="generated",
     )
 
