@@ -239,9 +239,11 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             if len(w) >= 2 and w.lower() not in place_words:
                 province_words[w.lower()] = region_province[code]
     general_terms: dict[str, list[str]] = {}
+    term_topics: dict[str, set[str]] = {}
     for e in entries:
         for t in e.terms:
             general_terms.setdefault(t.lower(), []).append(e.id)
+            term_topics.setdefault(t.lower(), set()).add(e.topic)
     latin = {w for w in (*item_words, *hint_words, *general_terms) if w.isascii()}
     for category, codes in (oos.get("owned") or {}).items():
         if unknown := [c for c in codes if c not in catalog.items]:
@@ -249,6 +251,9 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin)
     return {
         "general_terms": general_terms,
+        # a subject word of entries of several topics (一照通行: what it is, how long, the fee…) says
+        # the subject, not the topic: the topic classifier reads it masked, as a permit's name
+        "subject_terms": sorted(t for t, topics in term_topics.items() if len(topics) > 1),
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
         "overrides": overrides,
         "abbreviations": abbreviations, "initials": initials,

@@ -122,13 +122,23 @@ def read_set(path: Path) -> dict:
     return _read_set(str(path), st.st_mtime_ns, st.st_size)
 
 
+# How writers mark a question about no one item (the reform, a whole bundle): YAML null, or the word
+# (fresh27's and fresh28's writers wrote ``item: none``, as their sets' descriptions say).
+NO_ITEM = frozenset({"none", "null", "-", ""})
+
+
+def _item(code) -> str | None:
+    """A label's item code; None for a question about no one item."""
+    return None if code is None or str(code).strip().lower() in NO_ITEM else str(code).strip()
+
+
 def _alternative(a, topic: str, path: Path, q: str) -> tuple[str | None, str]:
     """An ``alt`` of a labelled question: ``[item, topic]``, or an item code alone (null for a
     general entry), which keeps the question's topic (how fresh15's and fresh16's writers gave them)."""
     if a is None or isinstance(a, str):
-        return a, topic
+        return _item(a), topic
     if isinstance(a, (list, tuple)) and len(a) == 2:
-        return a[0], a[1]
+        return _item(a[0]), a[1]
     raise ValueError(f"{path}: alt {a!r} of {q!r} is neither [item, topic] nor an item code")
 
 
@@ -152,7 +162,7 @@ def load_blind(path: Path) -> Labelled:
     raw = read_set(path)
     ins = []
     for r in raw.get("in_scope") or []:
-        good = {(r.get("item"), r["topic"])} | {_alternative(a, r["topic"], path, r["q"]) for a in r.get("alt") or []}
+        good = {(_item(r.get("item")), r["topic"])} | {_alternative(a, r["topic"], path, r["q"]) for a in r.get("alt") or []}
         ins.append((str(r["q"]), frozenset(_variants(str(r["q"]), good))))
     oos = [str(r["q"] if isinstance(r, dict) else r) for r in raw.get("out_of_scope") or []]
     return Labelled(Path(path).stem, ins, oos)

@@ -23,7 +23,6 @@ One search:
 """
 from __future__ import annotations
 
-
 import json
 import threading
 from collections import Counter, OrderedDict

@@ -154,6 +154,7 @@ class Understander:
         self.initials: dict[str, str] = lexicon.get("initials") or {}  # spjy → 食品经营 (build.derived_abbreviations)
         self.condition_terms: set[str] = set(lexicon.get("condition_terms", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
+        self.subject_terms: set[str] = set(lexicon.get("subject_terms", []))  # terms of several topics
         self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
         self.province_words: dict[str, str] = lexicon.get("province_words", {})  # 宁夏 -> province key
         self.item_provinces: dict[str, list[str]] = lexicon.get("item_provinces", {})
@@ -185,11 +186,13 @@ class Understander:
     def mask(self, text: str) -> str:
         """Names and activities as ``X``, places as ``Y`` (what the topic classifier reads).
         The terms of general entries stay as they are: 告知承诺, 容缺, 网上办, 办理进度 say
-        the topic (masked, 「X能不能X」 said nothing)."""
+        the topic (masked, 「X能不能X」 said nothing); a term of entries of several topics
+        (一照通行) says only the subject and is masked too (「X都包括哪些许可」 asks the scope)."""
         taken = [False] * len(text)
         spans = [(s, w, "Y") for s, w in _matches(text, self._places, taken)]
         spans += [(s, w, "X") for s, w in _matches(text, self._words, taken)
-                  if w in self.item_words or w in self.hint_words or w in self.not_items]
+                  if w in self.item_words or w in self.hint_words or w in self.not_items
+                  or w in self.subject_terms]
         out, last = [], 0
         for s, w, sym in sorted(spans):
             out.append(text[last:s])
