@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import json
 import threading
-from collections import Counter, OrderedDict
+from collections import OrderedDict
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Literal
@@ -285,10 +285,12 @@ class FaqIndex:
         self.items = meta.get("items", {})
         self._redirects = {e["id"]: e["overridden_by"] for e in meta.get("inactive", []) if e.get("overridden_by")}
         self._dense_cache = _Lru(1024)
-        # entries sharing a subject word with another entry (the reform's 一照通行: what it is, how
-        # long, how much …): beside a trade the caller names, only the what-is-it one stays named
-        shared = {t for t, n in Counter(t for e in entries for t in set(e.terms)).items() if n > 1}
-        self.family = np.array([bool(shared & set(e.terms)) and e.topic != "general" for e in entries])
+        # entries named by a subject word of several topics (the reform's 一照通行: what it is, how
+        # long, how much …; the lexicon's subject_terms): beside a trade the caller names, only the
+        # what-is-it one stays named
+        subject = understander.subject_terms
+        self.family = np.array([any(t.lower() in subject for t in e.terms) and e.topic != "general"
+                                for e in entries])
         self.second = {i: j for i, e in enumerate(entries)  # curated pairs (FaqEntry.second)
                        if e.second and (j := self.by_id.get(self.resolve(e.second))) is not None}
 
