@@ -68,8 +68,11 @@ CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET, FRESH4_SET)
 # 0.945/0.939/0.942/0.898 -> 0.945/0.938/0.940/0.896, rejection of fresh22 0.983 -> 0.991); fresh30 joined
 # after its one blind run (build 231e69b: hit@1 0.845, topic 0.925); measured on fresh31, which nothing
 # learns from: hit@1 0.899 -> 0.901, answered-right 0.889 -> 0.892, hit@3 0.953 -> 0.955, rejection
-# 0.990 -> 0.995 (fresh4/18/21/22: 0.945/0.938/0.942/0.897 -> 0.945/0.938/0.942/0.899)
-TOPIC_SETS = tuple(map(blind_set, ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17", "fresh19", "fresh20", "fresh23", "fresh24", "fresh25", "fresh26", "fresh27", "fresh28", "fresh29", "fresh30")))
+# 0.990 -> 0.995 (fresh4/18/21/22: 0.945/0.938/0.942/0.897 -> 0.945/0.938/0.942/0.899); fresh32 joined after
+# its one blind run (build 9b73e71: hit@1 0.881, topic 0.939); on fresh31: hit@1 0.901 -> 0.902, answered-right
+# 0.892 -> 0.894, hit@3 0.955 -> 0.958, rejection 0.995 -> 0.995, topic 0.940 -> 0.943 (fresh4/18/21/22:
+# 0.945/0.938/0.942/0.899 -> 0.945/0.941/0.941/0.898)
+TOPIC_SETS = tuple(map(blind_set, ("fresh", "fresh2", "fresh3", "fresh5", "fresh6", "fresh7", "fresh8", "fresh9", "fresh10", "fresh11", "fresh12", "fresh13", "fresh14", "fresh15", "fresh16", "fresh17", "fresh19", "fresh20", "fresh23", "fresh24", "fresh25", "fresh26", "fresh27", "fresh28", "fresh29", "fresh30", "fresh32")))
 # the final sets of earlier stops, each run once blind (benchmarks/bench_faq.py --final), seen since
 # (fresh18, fresh21 and fresh22, each run once 2026-12-03, are read as development sets by bench_faq.py; the
 # classifiers do not learn from them, only the ranking weights do (WEIGHT_ONLY_SETS); for fresh18 measured:
