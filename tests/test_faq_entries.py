@@ -153,6 +153,27 @@ def test_faq_lexicon_files_name_real_items(faq_catalog):
     assert lex["refusal_intents"]["complaint"] and lex["refusal_subjects"]
 
 
+def test_override_parts_expand_once_and_unknown_parts_fail():
+    from knowledge_base.faq.build import expand_parts
+
+    parts = {"seal_needed": "(要不要|得)(带)?公章"}
+    assert expand_parts("(社保|参保).{0,4}<seal_needed>", parts) == "(社保|参保).{0,4}(要不要|得)(带)?公章"
+    # a lookbehind and a named group are regex syntax, not references
+    assert expand_parts("(?<!社保)开户(?P<x>公章)", parts) == "(?<!社保)开户(?P<x>公章)"
+    with pytest.raises(ValueError, match="seal_missing"):
+        expand_parts("公积金<seal_missing>", parts)
+
+
+def test_shared_override_part_reaches_every_override_that_names_it(faq_catalog):
+    from knowledge_base.faq.build import lexicon
+
+    lex = lexicon(faq_catalog, DATA, [])
+    seal = "(公章|章)(还)?没(刻|有|下来)"
+    for code in ("bank_account", "tax_invoice", "social_insurance", "housing_fund"):
+        assert any(seal in p for p in lex["overrides"][code]), code
+    assert not any("<seal_needed>" in p for ps in lex["overrides"].values() for p in ps)
+
+
 def test_strict_catalog_loader_refuses_a_broken_item(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA / "catalog", data / "catalog")

@@ -152,6 +152,23 @@ def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozens
             if len(v) == 1 and k not in _LATIN_WORDS and k not in latin and k not in taken}
 
 
+# a named fragment in an override pattern: <name>, not a group's name (?P<name>) nor a lookbehind (?<!…)
+_PART_REF = re.compile(r"(?<!\?P)<([a-z_][a-z0-9_]*)>")
+
+
+def expand_parts(pattern: str, parts: dict[str, str]) -> str:
+    """``pattern`` with each ``<name>`` replaced by ``override_parts[name]`` (aliases.yaml).
+
+    One wording shared by several overrides is written once (「…要不要带公章 / 章还没刻」 for
+    the bank account, tax, social insurance and housing fund); an unknown name fails the build.
+    """
+    def sub(m: re.Match) -> str:
+        if m.group(1) not in parts:
+            raise ValueError(f"data/faq/aliases.yaml: unknown override part <{m.group(1)}> in {pattern!r}")
+        return parts[m.group(1)]
+    return _PART_REF.sub(sub, pattern)
+
+
 def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     """What query understanding reads (stored in meta.json; no catalog at query time)."""
     faq_dir = Path(data_dir) / FAQ_DATA
@@ -193,12 +210,14 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     # what the question says of the trade decides the permit over the one the caller names
     # (「只卖包装好的零食，还用办食品经营许可证不」: the filing, not the licence)
     overrides: dict[str, list[str]] = {}
+    parts = {str(k): str(v) for k, v in (extra.get("override_parts") or {}).items()}
     for code, pats in (extra.get("overrides") or {}).items():
         if code not in catalog.items:
             raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in overrides")
         for pat in pats:
-            re.compile(str(pat))  # a broken expression fails the build, not a search
-            overrides.setdefault(code, []).append(str(pat))
+            pat = expand_parts(str(pat), parts)
+            re.compile(pat)  # a broken expression fails the build, not a search
+            overrides.setdefault(code, []).append(pat)
     # pinyin initials typed for a name (yyzz, yc证): expanded before anything else reads the question
     abbreviations: dict[str, str] = {}
     for pat, word in (extra.get("abbreviations") or {}).items():
