@@ -138,6 +138,14 @@ def test_the_trade_described_decides_over_the_permit_named(built):
     assert u("净系卖樽装水同包装食品，使唔使攞食品经营许可证").items["food_prepackaged_filing"] == 1.0
     assert "food_prepackaged_filing" not in u("开饭店卖炒菜要办食品经营许可证吗").items
     assert u("小厂子生产消毒液，要办卫生许可吗").items["disinfection_product"] == 1.0
+    # veterinary drugs, a ride-hailing car's 运输证, making bottled water: the trade's own permit
+    assert u("开家宠物药店卖兽药，要办药品经营许可证吗").items["vet_drug_business"] == 1.0
+    assert u("网约车换车了，运输证要重新办吗").items["ride_hailing"] == 1.0
+    assert u("我想做瓶装水，要什么生产许可").items["food_production_license"] == 1.0
+    assert "food_production_license" not in u("小卖部卖瓶装水要备案吗").items
+    # a barbershop's sterilising cabinet is its hygiene condition; making them is the product's permit
+    assert "disinfection_product" not in u("理发店要有单独的毛巾消毒柜吗").items
+    assert u("生产消毒柜要办消毒产品卫生许可吗").items["disinfection_product"] == 1.0
     # a weak name (登记证) does not silence the trade: 作坊 is any of three provinces' registrations
     ws = u("我们作坊想加做糕点，登记证上要加品种吗")
     assert "food_workshop_registration" in ws.items and len(ws.ambiguous) >= 2
