@@ -174,6 +174,21 @@ def test_shared_override_part_reaches_every_override_that_names_it(faq_catalog):
     assert not any("<seal_needed>" in p for ps in lex["overrides"].values() for p in ps)
 
 
+def test_twin_overrides_share_one_word_list(faq_catalog):
+    """The two prepackaged overrides (「都是…」, 「只卖…」) and the two disinfection-product ones (making
+    them, a factory of them) each take their list from one part, so a word added reaches both."""
+    import re
+
+    from knowledge_base.faq.build import lexicon
+
+    lex = lexicon(faq_catalog, DATA, [])
+    said = {"food_prepackaged_filing": ["店里全是整箱的", "只卖整箱的牛奶饮料"],
+            "disinfection_product": ["我们生产免洗洗手液", "洗手液小厂要办卫生许可吗"]}
+    for code, questions in said.items():
+        for q in questions:
+            assert any(re.search(p, q) for p in lex["overrides"][code]), (code, q)
+
+
 def test_strict_catalog_loader_refuses_a_broken_item(tmp_path):
     data = tmp_path / "data"
     shutil.copytree(DATA / "catalog", data / "catalog")
