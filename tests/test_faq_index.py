@@ -662,10 +662,22 @@ def test_pinyin_initials_of_every_name_are_derived():
     assert "sssb" not in derived_abbreviations(["时尚设备", "实时上报"], {})
 
 
+def test_whole_pinyin_of_every_name_is_derived():
+    from knowledge_base.faq.build import spelled_pinyin
+    made = spelled_pinyin(["消防", "消防安全检查", "特行证", "网吧", "营业执照", "饰品", "食品"], {"yyzz"})
+    assert made["xiaofang"] == "消防" and made["xiaofanganquanjiancha"] == "消防安全检查"
+    assert made["tehangzheng"] == "特行证" and made["texing"] == "特行"  # 行 as said (hang) and as read (xing)
+    assert made["yingyezhizhao"] == "营业执照" and made["wangba"] == "网吧"
+    assert "shipin" not in made  # 饰品 and 食品 sound the same: neither is guessed
+    assert "yyzz" not in made  # initials already
+
+
 def test_derived_initials_are_spelt_out_in_questions(built):
     _, _, idx, _ = built
     u = idx.understander("spjy许可证要的那个平面布局图咋画")
     assert "食品经营许可证" in u.question and u.items.get("food_business_license", 0.0) >= 0.75
+    u = idx.understander("xiaofang检查 开饭店 要吗")  # typed in pinyin, the input method off
+    assert "消防" in u.question and "fire_safety_check" in u.items
     assert "ktv" in idx.understander("开ktv要什么证").question  # a Latin word is never read as initials
 
 

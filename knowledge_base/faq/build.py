@@ -152,6 +152,45 @@ def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozens
             if len(v) == 1 and k not in _LATIN_WORDS and k not in latin and k not in taken}
 
 
+def spelled_pinyin(words, taken=(), latin: set[str] = frozenset()) -> dict[str, str]:
+    """Names callers type in full pinyin when their input method is off (xiaofang → 消防,
+    wangba → 网吧, yancaozheng → 烟草证, tehang证 → 特行证): of every name, trade word, reform
+    term and place written in Chinese, the toneless pinyin of the whole word and of each of its
+    leading parts (cut where jieba cuts it, two characters or more), as read in context and with any one character read
+    another way (行: xing and hang). A spelling shorter than five letters, one two different words share, a
+    Latin word, or one that is already a word's initials (``taken``) is left out."""
+    import jieba
+    from pypinyin import Style, pinyin
+
+    made: dict[str, set[str]] = {}
+    for word in words:
+        if not 2 <= len(word) <= 12 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
+            continue
+        in_context = pinyin(word, style=Style.NORMAL)  # 行 in 特行证 read as the phrase reads it…
+        if len(in_context) != len(word):
+            continue
+        readings = []  # …then every other reading of the character (行: hang, as callers say 特行)
+        for ch, (said,) in zip(word, in_context):
+            others = pinyin(ch, style=Style.NORMAL, heteronym=True)[0]
+            readings.append([r for r in dict.fromkeys([said, *others]) if r.isascii() and r.isalpha()])
+        if not all(readings):
+            continue
+        cuts, pos = {len(word)}, 0  # the whole word and its leading parts where jieba cuts it
+        for part in jieba.cut(word, HMM=False):
+            pos += len(part)
+            cuts.add(pos)
+        if word.endswith("证"):  # 特行 of 特行证 (jieba keeps 许可证 whole)
+            cuts.add(len(word) - 1)
+        said = [r[0] for r in readings]
+        # the word as read in context, and with one character read otherwise
+        variants = [said, *(said[:i] + [other] + said[i + 1:] for i, r in enumerate(readings) for other in r[1:])]
+        for syllables in variants:
+            for end in sorted(c for c in cuts if c >= 2):
+                made.setdefault("".join(syllables[:end]).lower(), set()).add(word[:end])
+    skip = set(_LATIN_WORDS) | set(latin) | set(taken)
+    return {k: next(iter(v)) for k, v in sorted(made.items()) if len(v) == 1 and len(k) >= 5 and k not in skip}
+
+
 # a named fragment in an override pattern: <name>, not a group's name (?P<name>) nor a lookbehind (?<!…)
 _PART_REF = re.compile(r"(?<!\?P)<([a-z_][a-z0-9_]*)>")
 
@@ -268,6 +307,8 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         if unknown := [c for c in codes if c not in catalog.items]:
             raise ValueError(f"data/faq/out_of_scope.yaml: unknown item code(s) {unknown} in owned.{category}")
     initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin)
+    spelled = spelled_pinyin([*item_words, *hint_words, *general_terms, *place_words],
+                             {*initials, *(re.sub(r"\(.*", "", a) for a in abbreviations)}, latin)
     return {
         "general_terms": general_terms,
         # a subject word of entries of several topics (一照通行: what it is, how long, the fee…) says
@@ -275,7 +316,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "subject_terms": sorted(t for t, topics in term_topics.items() if len(topics) > 1),
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
         "overrides": overrides,
-        "abbreviations": abbreviations, "initials": initials,
+        "abbreviations": abbreviations, "initials": initials, "spelled": spelled,
         "condition_terms": sorted({str(t).lower() for t in extra.get("condition_terms") or []}),
         "background": sorted(str(c) for c in extra.get("background") or []),
         "permits_in_general": str(extra.get("permits_in_general") or ""),

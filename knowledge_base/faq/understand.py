@@ -152,6 +152,7 @@ class Understander:
         self.abbreviations = [(re.compile(rf"(?<![a-z]){pat}(?![a-z])"), word)
                               for pat, word in (lexicon.get("abbreviations") or {}).items()]
         self.initials: dict[str, str] = lexicon.get("initials") or {}  # spjy → 食品经营 (build.derived_abbreviations)
+        self.spelled: dict[str, str] = lexicon.get("spelled") or {}  # xiaofang → 消防 (build.spelled_pinyin)
         self.condition_terms: set[str] = set(lexicon.get("condition_terms", []))
         self.general_terms: dict[str, list[str]] = lexicon.get("general_terms", {})
         self.subject_terms: set[str] = set(lexicon.get("subject_terms", []))  # terms of several topics
@@ -263,13 +264,14 @@ class Understander:
         return bool(self.permits_in_general.search("".join(rest)))
 
     def expand(self, text: str) -> str:
-        """Pinyin initials typed for a name (「yyzz地址」「yc证」「sp经营许可证」) spelt out."""
+        """Pinyin initials typed for a name (「yyzz地址」「yc证」「sp经营许可证」), or its whole pinyin
+        (「xiaofang检查」「tehang证」), spelt out."""
         if not any("a" <= ch <= "z" for ch in text):
             return text
         for pattern, word in self.abbreviations:
             text = pattern.sub(word, text)
-        if self.initials:
-            text = _LATIN.sub(lambda m: self.initials.get(m.group(0), m.group(0)), text)
+        if self.initials or self.spelled:
+            text = _LATIN.sub(lambda m: self.initials.get(m.group(0)) or self.spelled.get(m.group(0), m.group(0)), text)
         return text
 
     def __call__(self, question: str, region: str | None = None) -> Understanding:
