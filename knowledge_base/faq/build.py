@@ -123,26 +123,33 @@ _LATIN_WORDS = frozenset({"wifi", "http", "https", "www", "html", "logo", "shop"
                           "ipad", "iphone", "java", "spa", "ktv", "diy", "app", "vip", "pos", "led", "sos", "cbd"})
 
 
+def _leading_cuts(word: str) -> list[int]:
+    """Where the leading parts of a name end: where jieba cuts it, and before a final 证 (卫生许可 of
+    卫生许可证, 特行 of 特行证: jieba keeps 许可证 whole). The whole word is the last cut."""
+    import jieba
+
+    cuts, pos = set(), 0
+    for part in jieba.cut(word, HMM=False):
+        pos += len(part)
+        cuts.add(pos)
+    if word.endswith("证"):
+        cuts.add(len(word) - 1)
+    return sorted(cuts)
+
+
 def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozenset()) -> dict[str, str]:
     """Pinyin initials callers type for a name (spjy → 食品经营, yhbz → 烟花爆竹, wsxkz → 卫生许可证,
     yzth → 一照通行): of every name, trade word and reform term written in Chinese, the initials of
     the whole word and of each of its leading parts cut where jieba cuts it, four letters or more.
     Initials two words would share, a Latin word (ktv, wifi, or one the lexicon knows) and what
     aliases.yaml spells out by hand are left out."""
-    import jieba
     from pypinyin import Style, lazy_pinyin
 
     made: dict[str, set[str]] = {}
     for word in words:
         if not 3 <= len(word) <= 14 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
             continue
-        cuts, pos = [], 0
-        for part in jieba.cut(word, HMM=False):
-            pos += len(part)
-            cuts.append(pos)
-        if word.endswith("证"):  # 卫生许可 of 卫生许可证 (jieba keeps 许可证 whole)
-            cuts.append(len(word) - 1)
-        for end in cuts:
+        for end in _leading_cuts(word):
             prefix = word[:end]
             letters = "".join(lazy_pinyin(prefix, style=Style.FIRST_LETTER)).lower()
             if len(letters) >= 4 and letters.isascii() and letters.isalpha():
@@ -156,10 +163,10 @@ def spelled_pinyin(words, taken=(), latin: set[str] = frozenset()) -> dict[str, 
     """Names callers type in full pinyin when their input method is off (xiaofang → 消防,
     wangba → 网吧, yancaozheng → 烟草证, tehang证 → 特行证): of every name, trade word, reform
     term and place written in Chinese, the toneless pinyin of the whole word and of each of its
-    leading parts (cut where jieba cuts it, two characters or more), as read in context and with any one character read
-    another way (行: xing and hang). A spelling shorter than five letters, one two different words share, a
-    Latin word, or one that is already a word's initials (``taken``) is left out."""
-    import jieba
+    leading parts (``_leading_cuts``, two characters or more), as read in context and with any one
+    character read another way (行: xing and hang). A spelling shorter than five letters, one two
+    different words share, a Latin word, or one that is already a word's initials (``taken``) is
+    left out."""
     from pypinyin import Style, pinyin
 
     made: dict[str, set[str]] = {}
@@ -175,17 +182,12 @@ def spelled_pinyin(words, taken=(), latin: set[str] = frozenset()) -> dict[str, 
             readings.append([r for r in dict.fromkeys([said, *others]) if r.isascii() and r.isalpha()])
         if not all(readings):
             continue
-        cuts, pos = {len(word)}, 0  # the whole word and its leading parts where jieba cuts it
-        for part in jieba.cut(word, HMM=False):
-            pos += len(part)
-            cuts.add(pos)
-        if word.endswith("证"):  # 特行 of 特行证 (jieba keeps 许可证 whole)
-            cuts.add(len(word) - 1)
+        cuts = [c for c in _leading_cuts(word) if c >= 2]
         said = [r[0] for r in readings]
         # the word as read in context, and with one character read otherwise
         variants = [said, *(said[:i] + [other] + said[i + 1:] for i, r in enumerate(readings) for other in r[1:])]
         for syllables in variants:
-            for end in sorted(c for c in cuts if c >= 2):
+            for end in cuts:
                 made.setdefault("".join(syllables[:end]).lower(), set()).add(word[:end])
     skip = set(_LATIN_WORDS) | set(latin) | set(taken)
     return {k: next(iter(v)) for k, v in sorted(made.items()) if len(v) == 1 and len(k) >= 5 and k not in skip}
