@@ -170,6 +170,7 @@ def spelled_pinyin(words, taken=(), latin: set[str] = frozenset()) -> dict[str, 
     from pypinyin import Style, pinyin
 
     made: dict[str, set[str]] = {}
+    heard: dict[str, list[str]] = {}  # a character's readings, looked up once across all the words
     for word in words:
         if not 2 <= len(word) <= 12 or not all("\u4e00" <= ch <= "\u9fff" for ch in word):
             continue
@@ -178,8 +179,9 @@ def spelled_pinyin(words, taken=(), latin: set[str] = frozenset()) -> dict[str, 
             continue
         readings = []  # …then every other reading of the character (行: hang, as callers say 特行)
         for ch, (said,) in zip(word, in_context):
-            others = pinyin(ch, style=Style.NORMAL, heteronym=True)[0]
-            readings.append([r for r in dict.fromkeys([said, *others]) if r.isascii() and r.isalpha()])
+            if ch not in heard:
+                heard[ch] = pinyin(ch, style=Style.NORMAL, heteronym=True)[0]
+            readings.append([r for r in dict.fromkeys([said, *heard[ch]]) if r.isascii() and r.isalpha()])
         if not all(readings):
             continue
         cuts = [c for c in _leading_cuts(word) if c >= 2]
