@@ -137,6 +137,12 @@ def _leading_cuts(word: str) -> list[int]:
     return sorted(cuts)
 
 
+def _spelt_by_hand(hand) -> set[str]:
+    """The letters aliases.yaml's abbreviations spell out by hand, without their lookahead
+    (``yc(?=证)`` is yc): derived initials and spellings leave them to the hand-written entry."""
+    return {re.sub(r"\(.*", "", p) for p in hand}
+
+
 def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozenset()) -> dict[str, str]:
     """Pinyin initials callers type for a name (spjy → 食品经营, yhbz → 烟花爆竹, wsxkz → 卫生许可证,
     yzth → 一照通行): of every name, trade word and reform term written in Chinese, the initials of
@@ -154,7 +160,7 @@ def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozens
             letters = "".join(lazy_pinyin(prefix, style=Style.FIRST_LETTER)).lower()
             if len(letters) >= 4 and letters.isascii() and letters.isalpha():
                 made.setdefault(letters, set()).add(prefix)
-    taken = {re.sub(r"\(.*", "", p) for p in hand}
+    taken = _spelt_by_hand(hand)
     return {k: next(iter(v)) for k, v in sorted(made.items())
             if len(v) == 1 and k not in _LATIN_WORDS and k not in latin and k not in taken}
 
@@ -312,7 +318,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             raise ValueError(f"data/faq/out_of_scope.yaml: unknown item code(s) {unknown} in owned.{category}")
     initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin)
     spelled = spelled_pinyin([*item_words, *hint_words, *general_terms, *place_words],
-                             {*initials, *(re.sub(r"\(.*", "", a) for a in abbreviations)}, latin)
+                             {*initials, *_spelt_by_hand(abbreviations)}, latin)
     return {
         "general_terms": general_terms,
         # a subject word of entries of several topics (一照通行: what it is, how long, the fee…) says
