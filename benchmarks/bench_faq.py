@@ -56,12 +56,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 RUNTIMES = ("torch", "onnx-fp32", "onnx-int8", "onnx-int8emb")
 from knowledge_base.faq.calibrate import (  # noqa: E402 (after sys.path)
-    CALIBRATION_SET, FRESH4_SET, REPORT_SET, TOPIC_SETS, WEIGHT_ONLY_SETS, blind_set)
+    CALIBRATION_SET, FRESH4_SET, FRESH37_SET, REPORT_SET, TOPIC_SETS, WEIGHT_ONLY_SETS, blind_set)
 
 FINAL_SET = blind_set("fresh38")  # written blind 2026-12-05, copied in unread; run once as the final set
 # run once, development sets now, besides TOPIC_SETS (which hold the other final sets since their
 # runs): the ones the classifiers do not learn from
-SEEN_FINALS = (FRESH4_SET, *WEIGHT_ONLY_SETS, blind_set("fresh31"))
+SEEN_FINALS = (FRESH4_SET, FRESH37_SET, *WEIGHT_ONLY_SETS, blind_set("fresh31"))
 # the sets written blind, by the name --sets and the tables use (fresh, fresh2, fresh3: TOPIC_SETS)
 BLIND_SETS = {"calib": CALIBRATION_SET, "report": REPORT_SET,
               **{p.stem.removeprefix("faq_blind_"): p for p in (*TOPIC_SETS, *SEEN_FINALS)}, "final": FINAL_SET}

@@ -58,7 +58,7 @@ def test_build_writes_atomically_and_counts(built, faq_entries):
     assert report.entries == sum(1 for e in faq_entries if e.active)
     assert report.texts == len(idx.texts) >= idx.n_vectors == idx.faiss.ntotal == len(idx.meta["indexed"])
     assert report.embedded == report.texts and emb.encoded == report.texts
-    assert idx.calibration["calibrated"] and idx.calibration["set"] == "faq_blind_calib+faq_blind_report+faq_blind_fresh4"
+    assert idx.calibration["calibrated"] and idx.calibration["set"] == "faq_blind_calib+faq_blind_report+faq_blind_fresh4+faq_blind_fresh37"
 
 
 def test_incremental_rebuild_reembeds_only_changed(built, faq_entries, catalog):
@@ -388,6 +388,14 @@ def test_calibrated_methods_on_the_calibration_set(built):
     assert {"anchored", "activity", "free", "coverage"} <= set(cal["hybrid"])
     rep = cal["report"]
     assert rep["hybrid"]["rejection"] >= 0.97 and rep["hybrid"]["rejection_without_cues"] >= 0.85
+    # the weights are fitted on the calibration sets but the gate's own (GATE_ONLY_SETS), and on
+    # WEIGHT_ONLY_SETS; the gate on every calibration set
+    from knowledge_base.faq.calibrate import CALIBRATION_SETS, GATE_ONLY_SETS, WEIGHT_ONLY_SETS
+
+    def n_in(paths):
+        return sum(len(load_blind(p).in_scope) for p in paths)
+    assert GATE_ONLY_SETS and set(GATE_ONLY_SETS) < set(CALIBRATION_SETS)
+    assert rep["weights"]["n"] == n_in([p for p in CALIBRATION_SETS if p not in GATE_ONLY_SETS]) + n_in(WEIGHT_ONLY_SETS)
     # even with the fake embedder, understanding + BM25 beat the dense baseline
     assert rep["hybrid"]["answered_correct"] > rep["dense"]["answered_correct"]
 
@@ -561,6 +569,28 @@ def test_the_weights_come_from_a_plateau_not_a_lone_peak():
     best = pick_plateau(h1, h3, axes)
     assert h1[best] == 50.0 and best != (4, 8, 7, 2, 3)
     assert pick_plateau(np.ones(shape), np.ones(shape), axes) == (0, 0, 0, 0, 0)
+
+
+def test_the_gate_setting_comes_from_a_plateau_that_meets_the_targets():
+    """Of two settings answering the same count, the one whose neighbours answer as many wins over
+    one whose neighbours answer fewer; a setting that misses the rejection targets is never chosen,
+    however many it answers; on a flat grid the milder scope thresholds and the smaller kappa win."""
+    import numpy as np
+    from knowledge_base.faq.calibrate import COVERAGES, KAPPAS, SCOPE_ANCHORED, SCOPE_OTHER, pick_gate_plateau
+
+    axes = (SCOPE_ANCHORED, SCOPE_OTHER, KAPPAS, COVERAGES)
+    shape = tuple(len(a) for a in axes)
+    meets = np.ones(shape, dtype=bool)
+    answered = np.full(shape, 900.0)
+    answered[1, 1, 1, 1] = 968.0  # alone: its neighbours answer 900
+    answered[2:, 3:, 2:, 4:] = 968.0  # a broad plateau with the same count
+    answered[0, 0, 0, 0] = 999.0
+    meets[0, 0, 0, 0] = False  # answers most, but refuses too few
+    zeros = np.zeros(shape)
+    best = pick_gate_plateau(meets, answered, zeros, zeros, axes)
+    assert answered[best] == 968.0 and best != (1, 1, 1, 1) and best[0] >= 2 and best[2] >= 2
+    flat = pick_gate_plateau(np.ones(shape, dtype=bool), np.ones(shape), zeros, zeros, axes)
+    assert flat[:3] == (0, 0, 0)
 
 
 def test_a_reform_term_without_a_permit_is_answered_by_a_general_entry(built):
