@@ -20,9 +20,11 @@ runs, each run once; development sets since, and the topic classifier learns fro
 looked at and learned from; every set above trains the scope classifier, so their out-of-scope
 rejection is optimistic too), ``fresh18``, ``fresh21`` and ``fresh22`` (the final sets of 2026-12-03's first three runs,
 each run once; the classifiers do not learn from them, their in-scope questions fit the ranking
-weights: see calibrate.py), ``fresh23`` to ``fresh30`` and ``fresh32`` to ``fresh37`` (the final sets of 2026-12-03's
-fourth to sixth, 2026-12-04's first eight and 2026-12-05's first three runs, each run once; the topic and scope classifiers
-learn from them since 2026-12-04, so their figures are optimistic too), ``fresh31`` (written blind 2026-12-04
+weights: see calibrate.py), ``fresh23`` to ``fresh30`` and ``fresh32`` to ``fresh36`` (the final sets of 2026-12-03's
+fourth to sixth, 2026-12-04's first eight and 2026-12-05's first two runs, each run once; the topic and scope classifiers
+learn from them since 2026-12-04, so their figures are optimistic too), ``fresh37`` (2026-12-05's third final set, run
+once; the gate is fitted on it and the scope classifier learns from it, the topic classifier and the weights do not),
+``fresh31`` (written blind 2026-12-04
 as a final set, never run as one: its first twenty questions were read by mistake before its run, so
 it became a development set nothing learns from, the held-out measure of changes), ``final`` =
 benchmarks/data/faq_blind_fresh38.yaml (written blind 2026-12-05 from the contract and the seeds by a
