@@ -24,7 +24,8 @@ weights: see calibrate.py), ``fresh23`` to ``fresh30`` and ``fresh32`` to ``fres
 fourth to sixth, 2026-12-04's first eight and 2026-12-05's first two runs, each run once; the topic and scope classifiers
 learn from them since 2026-12-04, so their figures are optimistic too), ``fresh37`` (2026-12-05's third final set, run
 once; the gate is fitted on it and the scope classifier learns from it, the topic classifier and the weights do not),
-``fresh38`` (2026-12-05's fourth final set, run once; a development set since),
+``fresh38`` (2026-12-05's fourth final set, run once; a development set nothing learns from since:
+see calibrate.py),
 ``fresh31`` (written blind 2026-12-04
 as a final set, never run as one: its first twenty questions were read by mistake before its run, so
 it became a development set nothing learns from, the held-out measure of changes), ``final`` =

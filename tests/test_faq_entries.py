@@ -252,3 +252,28 @@ def test_the_reform_has_an_entry_per_topic_callers_ask_and_each_figure_is_its_se
     for e in curated.values():
         for line in e.answer.splitlines():
             assert not ("阳江" in line and "1个工作日" in line and "中山、阳江" in line), (e.id, line)
+
+
+def test_a_regions_own_threshold_leads_the_scope_answer_there(faq_catalog):
+    """同心 registers a 小餐饮 of 150 ㎡ or less instead of licensing it: a scope answer on the food
+    licence that opened with the national rule (都要先取得食品经营许可证) told an 80 ㎡ snack bar there to
+    get the wrong permit; there it opens with the county's threshold instead, elsewhere with the national rule."""
+    from knowledge_base.faq.answers import compose
+    from knowledge_base.faq.build import item_facts, region_facts
+
+    regions, items = region_facts(faq_catalog), item_facts(faq_catalog)
+    entry = next(e for e in generate_entries(faq_catalog) if e.id == "food_business_license.scope")
+    national, direct, _ = compose(entry, regions=regions, items=items)
+    assert direct == entry.direct and "150" not in national
+    there, direct, short = compose(entry, regions=regions, items=items, region="tongxin")
+    assert direct.startswith("在同心") and "150平米" in direct and "登记证" in direct
+    # it takes the national sentence's place (wrong there); the national cases still follow
+    assert there.startswith(direct) and entry.direct not in there and "需要办理的情形" in there
+    assert "150平米" in short
+    suixian, direct, _ = compose(entry, regions=regions, items=items, region="suixian")
+    assert direct.startswith("在睢县") and "60平方米" in direct
+    other, direct, _ = compose(entry, regions=regions, items=items, region="zhongshan")
+    assert direct == entry.direct  # 中山 has no threshold of its own
+    reg = next(e for e in generate_entries(faq_catalog) if e.id == "nx_food_registration.scope")
+    _, direct, _ = compose(reg, regions=regions, items=items, region="tongxin")
+    assert direct.startswith("在同心") and "超过的办食品经营许可证" in direct

@@ -118,6 +118,10 @@ class RegionItem(_Strict):
     department: str | None = None
     batch: str | None = None
     note: str | None = None
+    # where the region's own threshold decides whether the item applies (同心's 150 ㎡ 小餐饮, 睢县's
+    # 60 ㎡ 小经营店): the sentence a FAQ answer on the item's scope leads with there, before the
+    # national rule, which would otherwise read as binding on every shop
+    scope: str | None = None
     promised_days: int | None = None
     mode: Mode | None = None  # region's reform mode when it differs (晋中 证照分离)
     level: Literal["county", "city", "province"] | None = None  # county: the applicant's county/district office
