@@ -105,7 +105,7 @@ def regional(entry, topic: str, regions: dict, items: dict, region: str | None,
     elif topic == "time_limit" and ri.get("promised_days") is not None:
         direct = f"{reg['short']}承诺{ri['promised_days']}个工作日内办结。"
     elif topic == "scope" and ri.get("scope"):
-        direct = ri["scope"]  # the region's own threshold first: the national rule follows
+        direct = ri["scope"]  # the region's own threshold, in place of the national sentence
     parts = []
     if ri.get("local_name"):
         parts.append(f"当地事项名称为「{ri['local_name']}」")
