@@ -63,3 +63,22 @@ def test_dangling_form_field_and_removed_item(tmp_path):
     assert any("no_such_field" in e for e in errs)
     assert any("halal_food_permit" in e and "region tongxin" in e for e in errs)
     assert any("halal_food_permit" in e and "rule" in e for e in errs)
+
+
+def test_a_scope_sentence_takes_its_figures_from_the_thresholds_the_rules_read(tmp_path):
+    """同心's scope sentence names nx_small_catering_max_m2 rather than writing 150: a changed threshold
+    changes the sentence with the engine, and a name the region does not have is reported."""
+    data = _copy(tmp_path)
+    path = data / "catalog/regions/tongxin.yaml"
+    region = yaml.safe_load(path.read_text(encoding="utf-8"))
+    region["parameters"]["nx_small_catering_max_m2"] = 120
+    path.write_text(yaml.safe_dump(region, allow_unicode=True), encoding="utf-8")
+    cat = load_catalog(data)
+    ri = cat.region_item("tongxin", "food_business_license")
+    assert "超过120平米" in cat.region_scope("tongxin", ri) and "150" not in cat.region_scope("tongxin", ri)
+    assert problems(cat) == []
+    ri = next(r for r in region["items"] if r["code"] == "food_business_license")
+    ri["scope"] = "在同心，超过{no_such_threshold:g}平米的办许可证。"
+    path.write_text(yaml.safe_dump(region, allow_unicode=True), encoding="utf-8")
+    errs = problems(load_catalog(data))
+    assert any("tongxin.food_business_license" in e and "no_such_threshold" in e for e in errs)

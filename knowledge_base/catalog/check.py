@@ -59,6 +59,10 @@ def problems(catalog: Catalog, contract: Path | None = None) -> list[str]:
             for key in ri.src:
                 if catalog.source(region, key) is None:
                     errs.append(f"region {rcode}.{ri.code}: source '{key}' is not defined")
+            try:
+                catalog.region_scope(rcode, ri)
+            except (KeyError, ValueError, IndexError) as e:
+                errs.append(f"region {rcode}.{ri.code}: scope names no threshold of the region ({e})")
         for code in region.startup_steps:
             if code not in items:
                 errs.append(f"region {rcode}: unknown start-up step '{code}'")

@@ -32,6 +32,11 @@ class Catalog:
             out.update({k: float(v) for k, v in self.regions[region].parameters.items()})
         return out
 
+    def region_scope(self, region: str, ri) -> str | None:
+        """A region item's ``scope`` sentence with its thresholds filled in from the ones the rules
+        read (``thresholds``), so the answer and the engine cannot disagree on a figure."""
+        return ri.scope.format_map(self.thresholds(region)) if ri.scope else None
+
     def region_item(self, region: str | None, code: str):
         """The region's own listing of an item (local name, department), or None."""
         if region not in self.regions:

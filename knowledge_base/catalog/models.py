@@ -120,7 +120,8 @@ class RegionItem(_Strict):
     note: str | None = None
     # where the region's own threshold decides whether the item applies (同心's 150 ㎡ 小餐饮, 睢县's
     # 60 ㎡ 小经营店): the sentence a FAQ answer on the item's scope opens with there, in place of the
-    # national rule's, which would read as binding on every shop; the national cases follow
+    # national rule's, which would read as binding on every shop; the national cases follow.  Its
+    # figures are the thresholds the rules read, named ({nx_small_catering_max_m2:g}): Catalog.region_scope
     scope: str | None = None
     promised_days: int | None = None
     mode: Mode | None = None  # region's reform mode when it differs (晋中 证照分离)

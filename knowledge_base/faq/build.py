@@ -396,7 +396,7 @@ def region_facts(catalog) -> dict:
             "county_offices": getattr(reg, "county_offices", {}) or {},
             "districts": {d.code: {"name": d.name, "kind": d.kind} for d in getattr(reg, "districts", []) or []},
             "items": {ri.code: {"local_name": ri.local_name, "department": ri.department, "note": ri.note,
-                                "scope": getattr(ri, "scope", None), "promised_days": ri.promised_days, "level": getattr(ri, "level", None)}
+                                "scope": catalog.region_scope(code, ri), "promised_days": ri.promised_days, "level": getattr(ri, "level", None)}
                       for ri in reg.items},
         }
     return out
