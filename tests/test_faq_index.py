@@ -466,13 +466,9 @@ def test_scope_crossfit_never_scores_a_question_it_learned():
 
 
 def test_final_blind_set_trains_and_calibrates_nothing():
-    import importlib.util
-
     from knowledge_base.faq.calibrate import CALIBRATION_SETS, SCOPE_SETS, TOPIC_SETS
 
-    spec = importlib.util.spec_from_file_location("bench_faq", ROOT / "benchmarks" / "bench_faq.py")
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = _bench("bench_faq")
     assert bench.FINAL_SET not in {*SCOPE_SETS, *TOPIC_SETS, *CALIBRATION_SETS}
     assert set(CALIBRATION_SETS) | set(TOPIC_SETS) <= set(SCOPE_SETS)
 
@@ -492,6 +488,52 @@ def test_every_blind_label_names_a_catalog_item_or_none(catalog, faq_entries):
             for item, topic in good:
                 assert item is None or item in catalog.items, (path.name, q, item)
                 assert topic in topics, (path.name, q, topic)
+
+
+def _bench(name: str):
+    """A benchmark script as a module (registered, as its dataclasses need)."""
+    import importlib.util
+    import sys
+
+    spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_second_labels_are_questions_of_their_sets_with_catalog_labels(catalog, faq_entries):
+    """The second labeller's file (bench_agreement.py) labels questions its sets hold, with codes the
+    index can hold; the final set is never among them."""
+    from knowledge_base.faq.calibrate import blind_set
+
+    agreement, bench = _bench("bench_agreement"), _bench("bench_faq")
+    seconds = agreement.second_labels()
+    topics = {e.topic for e in faq_entries}
+    assert seconds and blind_set(next(iter(seconds))) != bench.FINAL_SET
+    for name, labels in seconds.items():
+        assert blind_set(name) != bench.FINAL_SET
+        writer = load_blind(blind_set(name))
+        assert set(labels) <= {q for q, _ in writer.in_scope} | set(writer.out_of_scope), name
+        for q, pair in labels.items():
+            assert pair is None or ((pair[0] is None or pair[0] in catalog.items) and pair[1] in topics), (name, q)
+
+
+def test_agreement_tally_counts_each_labeller_and_the_agreed_questions():
+    from knowledge_base.faq.calibrate import Labelled
+
+    agreement = _bench("bench_agreement")
+    writer = Labelled("w", [("a", frozenset({("x", "fee")})), ("b", frozenset({("y", "scope")})),
+                            ("c", frozenset({(None, "scope")}))], ["d", "e"])
+    second = {"a": ("x", "fee"), "b": ("y", "process"), "c": ("z", "scope"), "d": None, "e": ("x", "fee")}
+    hits = {"a": [("x", "fee")], "b": [("y", "process"), ("y", "scope")], "c": [("q", "fee"), ("z", "scope")]}
+    t = agreement.tally(lambda q: hits[q], writer, second)
+    assert t.n == 3 and (t["out"], t["out agreed"]) == (2, 1)
+    assert (t["agree"], t["agree item"], t["agree topic"]) == (1, 2, 2)
+    assert (t["writer@1"], t["second@1"], t["either@1"]) == (1, 2, 2)
+    assert (t["writer@3"], t["either@3"]) == (2, 3)
+    assert (t["agreed"], t["agreed writer@1"], t["disputed"], t["disputed second@1"]) == (1, 1, 2, 1)
+    assert any("0.333" in line for line in agreement.report("w", t))
 
 
 def test_gate_refuses_below_the_scope_threshold(built):
