@@ -83,6 +83,24 @@ def test_scope_questions_get_the_rules_engines_verdict(client):
     assert top["direct"].startswith("要办仅销售预包装食品备案") and "不需要食品经营许可" in top["direct"]
 
 
+def test_a_trade_known_to_need_no_permit_is_told_so(svc):
+    """Said only of trades the catalog positively knows to need none (coverage none); a trade whose
+    permits are still open is not told so."""
+    from types import SimpleNamespace
+
+    def verdict(q: str) -> dict:  # the general 「要办哪些证」 entry first (the real model puts it there)
+        hit = {"id": "general.which_permits", "item_code": None, "topic": "scope", "answer": "要看经营内容。",
+               "direct": "要看经营内容。", "short": "要看经营内容。"}
+        svc._scope_verdict(SimpleNamespace(understanding=svc._index.understander(q)), [hit])
+        return hit
+
+    flowers = verdict("开个花店要不要许可证")
+    assert flowers["direct"] == "按您说的（花店），领了营业执照就能经营，不用另办许可证。"
+    assert flowers["answer"].startswith(flowers["direct"]) and flowers["short"] == flowers["direct"]
+    assert verdict("开个饭店要办哪些证")["direct"].startswith("按您说的（饭店/餐厅），要办：")
+    assert verdict("开个店要不要许可证")["direct"] == "要看经营内容。"  # no trade said: nothing added
+
+
 def test_clarify_names_both_items(client):
     body = client.get("/api/v1/faq/search", params={"q": "小作坊登记证要什么材料"}).json()
     assert body["clarify"] and len(body["clarify"]["items"]) == 2

@@ -644,6 +644,23 @@ def test_a_reform_term_without_a_permit_is_answered_by_a_general_entry(built):
     assert any(h.item_code == "food_business_license" for h in named.hits)
 
 
+def test_a_trade_known_to_need_no_permit_is_answered_by_a_general_entry(built):
+    """花店 needs no permit beyond the licence (industries.yaml coverage none): asked what it needs,
+    a general entry answers, not the fireworks permit whose template wording shares 花."""
+    _, _, idx, _ = built
+    u = idx.understander("开个花店要不要许可证")
+    assert u.trades == ["flower_shop"] and not u.items
+    comps = idx.components(idx.signals("开个花店要不要许可证"))
+    general, fireworks = idx.by_id["general.which_permits"], idx.by_id["fireworks_retail.scope"]
+    plain = idx.components(idx.signals("开个店要不要许可证"))  # no trade said: no bonus
+    assert comps["fixed"][general] - comps["fixed"][fireworks] > plain["fixed"][general] - plain["fixed"][fireworks]
+    # (which entry leads is the real model's to say: test_faq_real_model)
+    # a name or an activity that points at a permit keeps its meaning; making the goods is another trade
+    assert idx.understander("开个烟花店要啥证").trades == []
+    assert idx.understander("生产化肥要办许可吗").trades == []
+    assert idx.understander("开五金店要不要许可证").trades == ["hardware_shop"]
+
+
 def test_a_subject_word_of_several_topics_is_masked_for_the_topic_classifier(built):
     """一照通行 names entries of several topics (what it is, how long, which trades): it says the
     subject, so the topic classifier reads it as X; a term of one topic (容缺) says the topic and stays."""

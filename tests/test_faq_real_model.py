@@ -21,7 +21,8 @@ s = get_settings()
 emb = make_embedder(s, build=False)
 idx = FaqIndex.load(s.index_dir, emb)
 out = {}
-for q in ("开饭店那个食品证几天能拿到", "消访检查要多久", "办护照要带什么", "哈哈", "我要投诉一家饭店卫生太差"):
+for q in ("开饭店那个食品证几天能拿到", "消访检查要多久", "办护照要带什么", "哈哈", "我要投诉一家饭店卫生太差",
+          "开个花店要不要许可证"):
     r = idx.search(q)
     out[q] = [r.answered, r.hits[0].id if r.hits else None]
 v = emb.encode(["开饭店要办什么证", "开餐馆需要什么许可证", "今天天气很好"])
@@ -62,3 +63,5 @@ def test_onnx_model_searches_real_index_without_torch():
     assert res["消访检查要多久"][0] is True and res["消访检查要多久"][1].startswith("fire")
     for q in ("办护照要带什么", "哈哈", "我要投诉一家饭店卫生太差"):
         assert res[q][0] is False, q
+    # a trade known to need no permit: a general entry, not the fireworks permit (花)
+    assert res["开个花店要不要许可证"] == [True, "general.which_permits"]

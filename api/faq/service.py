@@ -237,7 +237,7 @@ class FaqService:
         """要不要 questions about a described trade: the rules engine says what this business
         needs; its verdict becomes the direct sentence.  Only when the question names the
         permit the hit is about (「开奶茶店需要食品证不」), or, for the general 「要办哪些证」
-        entry, when it describes a trade (「开饭店要什么证」)."""
+        entry, when it describes a trade (「开饭店要什么证」; 「开个花店要不要许可证」: none)."""
         hit = hits[0]
         u = res.understanding
         if hit["topic"] != "scope" or u is None:
@@ -260,10 +260,13 @@ class FaqService:
             name = hit.get("item_name") or code
             direct = (f"要办{name}：{why}" if needed else f"不用办{name}：{why}").rstrip("。") + "。"
         else:
-            names = judged["needed"]
-            if not names:
+            names, acts = judged["needed"], "、".join(judged["activities"])
+            if names:
+                direct = f"按您说的（{acts}），要办：{'、'.join(names)}。"
+            elif judged.get("free"):  # said only of trades positively known to need none
+                direct = f"按您说的（{acts}），领了营业执照就能经营，不用另办许可证。"
+            else:
                 return
-            direct = f"按您说的（{'、'.join(judged['activities'])}），要办：{'、'.join(names)}。"
         hit["answer"] = f"{direct}\n{hit['answer']}"
         hit["direct"] = direct
         hit["short"] = direct if len(direct) <= 140 else direct[:139] + "…"
@@ -330,8 +333,9 @@ class FaqService:
 
 def intake_scope_judge(intake) -> Callable[[str, str | None], dict]:
     """What the rules engine says about a trade described in a question:
-    ``{"activities": [names], "needed": [item names], "verdicts": {code: (needed, why)}}``,
-    or {} when the text names no trade the engine knows.  Synonyms only (the intake's
+    ``{"activities": [names], "needed": [item names], "verdicts": {code: (needed, why)}, "free": bool}``
+    (free: every activity said is known to need no permit beyond the licence, and the bundle is
+    empty), or {} when the text names no trade the engine knows.  Synonyms only (the intake's
     lexicon and engine; no model call, nothing written to the intake's unknown-trade log)."""
     from knowledge_base.intake.describe import Describer
 
@@ -354,6 +358,9 @@ def intake_scope_judge(intake) -> Callable[[str, str | None], dict]:
             if it.get("code"):
                 verdicts.setdefault(it["code"], (False, it.get("why") or "按您说的经营内容不需要"))
         names = [getattr(industries.get(a), "name", a) for a in acts if isinstance(a, str)]
-        return {"activities": names, "needed": [it["name"] for it in bundle.get("items", [])], "verdicts": verdicts}
+        # every activity said is one the catalog positively knows to need no permit (coverage none)
+        free = all(getattr(industries.get(a), "coverage", None) == "none" for a in acts)
+        return {"activities": names, "needed": [it["name"] for it in bundle.get("items", [])], "verdicts": verdicts,
+                "free": free and bundle.get("coverage") == "known" and not bundle.get("items")}
 
     return judge

@@ -118,6 +118,24 @@ def derived_hints(catalog, item_words: dict[str, list[str]], hint_words: dict[st
     return added
 
 
+def free_trades(catalog, taken: set[str]) -> dict[str, str]:
+    """Words for the trades the catalog knows to need no permit beyond the business licence
+    (industries.yaml ``coverage: none``: 花店, 五金店, 卖手机): word -> activity key.  A caller who
+    names one and no permit asks what such a shop needs (「开个花店要不要许可证」), a general
+    question, not some permit's whose template wording shares a character (烟花).  Words that
+    already name, point at or place something keep that meaning."""
+    out: dict[str, str] = {}
+    for ind in getattr(catalog, "industries", {}).values():
+        if getattr(ind, "coverage", None) != "none":
+            continue
+        # the name only when it is one word (手机/通讯器材 would make 手机 a trade: 「手机上能办吗」)
+        for w in [*([ind.name] if "/" not in str(ind.name) else []), *ind.synonyms]:
+            w = unicodedata.normalize("NFKC", w).strip().lower()
+            if len(w) >= 2 and w not in taken:
+                out.setdefault(w, ind.key)
+    return out
+
+
 # Latin words callers type as themselves, never as pinyin initials
 _LATIN_WORDS = frozenset({"wifi", "http", "https", "www", "html", "logo", "shop", "mall", "taxi", "vlog", "oppo", "vivo",
                           "ipad", "iphone", "java", "spa", "ktv", "diy", "app", "vip", "pos", "led", "sos", "cbd"})
@@ -312,6 +330,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         for t in e.terms:
             general_terms.setdefault(t.lower(), []).append(e.id)
             term_topics.setdefault(t.lower(), set()).add(e.topic)
+    trades = free_trades(catalog, {*item_words, *hint_words, *general_terms, *not_items, *place_words})
     latin = {w for w in (*item_words, *hint_words, *general_terms) if w.isascii()}
     for category, codes in (oos.get("owned") or {}).items():
         if unknown := [c for c in codes if c not in catalog.items]:
@@ -325,6 +344,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         # the subject, not the topic: the topic classifier reads it masked, as a permit's name
         "subject_terms": sorted(t for t, topics in term_topics.items() if len(topics) > 1),
         "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
+        "trade_words": trades,
         "overrides": overrides,
         "abbreviations": abbreviations, "initials": initials, "spelled": spelled,
         "condition_terms": sorted({str(t).lower() for t in extra.get("condition_terms") or []}),

@@ -41,6 +41,8 @@ class Understanding:
     named: bool = False  # a permit's name was said (not only an activity)
     ambiguous: list[str] = field(default_factory=list)  # items one name fits equally (clarify)
     item_words: list[str] = field(default_factory=list)
+    # trades said that the catalog knows to need no permit (花店, 五金店), outside any name or hint
+    trades: list[str] = field(default_factory=list)
     region: str | None = None
     district: str | None = None
     province: str | None = None  # the region's province, or a province named alone (宁夏的…)
@@ -63,6 +65,7 @@ class Understanding:
             "items": {k: round(v, 3) for k, v in sorted(self.items.items(), key=lambda kv: -kv[1])},
             "named": self.named,
             "subjects": sorted(self.subjects),
+            "trades": list(self.trades),
             "region": self.region,
             "district": self.district,
             "topic": self.topic,
@@ -103,6 +106,8 @@ class WordIndex:
 
 
 _LATIN = re.compile("[a-z]+")
+# words of making goods: the trades known to need no permit (Understanding.trades) sell or serve
+_MAKING = re.compile("生产|加工|制造|厂")
 
 
 def _said(text: str, cue: str, *, negatable: bool) -> bool:
@@ -178,6 +183,8 @@ class Understander:
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
         self._places = WordIndex({*self.place_words, *self.province_words})
+        self.trade_words: dict[str, str] = lexicon.get("trade_words") or {}
+        self._trades = WordIndex(set(self.trade_words))  # read after names and hints: never shadows one
         self.corrector = corrector
         self.classifier = classifier  # topics (ngram.py)
         self.scope = scope  # in scope or not (scope.py)
@@ -290,6 +297,8 @@ class Understander:
         taken = [False] * len(text)
         _matches(text, self._places, taken)  # places are not names
         found = _matches(text, self._words, taken)
+        if not _MAKING.search(text):  # making the goods is another trade (化肥厂, 生产化肥: a licence)
+            u.trades = sorted({self.trade_words[w] for _, w in _matches(text, self._trades, list(taken))})
         evidence: dict[str, float] = {}
         conditions: set[str] = set()  # general entries said only by a condition term (健康证)
         for _, w in found:
