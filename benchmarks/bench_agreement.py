@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -32,19 +33,17 @@ Pair = tuple  # (item code or None, topic)
 @dataclass
 class Tally:
     n: int = 0  # in scope by the writer
-    counts: dict = field(default_factory=dict)
+    counts: Counter = field(default_factory=Counter)
 
     def add(self, key: str, ok: bool = True) -> None:
-        self.counts[key] = self.counts.get(key, 0) + int(ok)
+        self.counts[key] += int(ok)
 
     def __getitem__(self, key: str) -> int:
-        return self.counts.get(key, 0)
+        return self.counts[key]
 
     def merge(self, other: "Tally") -> None:
         self.n += other.n
-        for k, v in other.counts.items():
-            self.add(k, 0)
-            self.counts[k] += v
+        self.counts.update(other.counts)
 
 
 def second_labels(path: Path = SECOND) -> dict[str, dict[str, Pair | None]]:

@@ -95,6 +95,11 @@ def _short_province(name: str) -> str:
     return re.sub(r"(回族自治区|壮族自治区|维吾尔自治区|自治区|省|市)$", "", name)
 
 
+def as_read(word: str) -> str:
+    """A lexicon word as questions are read (full-width folded, lower case)."""
+    return unicodedata.normalize("NFKC", word).strip().lower()
+
+
 def derived_hints(catalog, item_words: dict[str, list[str]], hint_words: dict[str, list[str]],
                   skip: set[str] = frozenset()) -> dict[str, list[str]]:
     """The intake's words for a trade (industries.yaml synonyms: 烩面, 卤肉, 猪脚饭) point where
@@ -106,7 +111,7 @@ def derived_hints(catalog, item_words: dict[str, list[str]], hint_words: dict[st
     for ind in getattr(catalog, "industries", {}).values():
         if ind.key in skip:
             continue
-        words = [unicodedata.normalize("NFKC", w).strip().lower() for w in [ind.name, *ind.synonyms]]
+        words = [as_read(w) for w in [ind.name, *ind.synonyms]]
         pointed = {tuple(hint_words[w]) for w in words if w in hint_words and w not in skip}
         if len(pointed) != 1:
             continue
@@ -130,7 +135,7 @@ def free_trades(catalog, taken: set[str]) -> dict[str, str]:
             continue
         # the name only when it is one word (手机/通讯器材 would make 手机 a trade: 「手机上能办吗」)
         for w in [*([ind.name] if "/" not in str(ind.name) else []), *ind.synonyms]:
-            w = unicodedata.normalize("NFKC", w).strip().lower()
+            w = as_read(w)
             if len(w) >= 2 and w not in taken:
                 out.setdefault(w, ind.key)
     return out
@@ -244,7 +249,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     item_words: dict[str, list[str]] = {}
 
     def add(word: str, code: str) -> None:
-        word = unicodedata.normalize("NFKC", word).strip().lower()  # as questions are read
+        word = as_read(word)
         if len(word) >= 2 and code not in item_words.setdefault(word, []):
             item_words[word].append(code)
 
