@@ -178,6 +178,12 @@ def test_near_misses_refused(built):
     assert u("食品证下个月到期，续期要提前多久申请？我怕忘了被罚").refusal is None  # 怕被罚 is context
     assert u("办道路运输许可证要多少钱，交不交押金").refusal is None  # a deposit asked as a fee
     assert u("药店要配几个执业药师").refusal is None  # staffing is a condition, not a job advert
+    # refused beside a permit's name too: a loan, setting fireworks off, using goods, buying them in,
+    # retouching the licence, tax owed
+    assert_refused(u, [("拿营业执照能去银行抵押贷款不", "finance"), ("烟花证下来了，开业那天门口放鞭炮行不行", "setting_off"),
+                       ("84消毒液跟洁厕灵能一起用吗", "usage"), ("烟草证下来了，批发的烟价格在哪查", "supply"),
+                       ("营业执照的照片能p一下吗", "misuse"), ("公司注销了，欠的税还用交吗", "tax")])
+    assert u("都禁放烟花了，还能申请烟花爆竹零售许可吗").refusal is None  # selling them, not setting them off
 
 
 def test_general_questions_get_general_alternatives(built):
@@ -659,6 +665,42 @@ def test_a_trade_known_to_need_no_permit_is_answered_by_a_general_entry(built):
     assert idx.understander("开个烟花店要啥证").trades == []
     assert idx.understander("生产化肥要办许可吗").trades == []
     assert idx.understander("开五金店要不要许可证").trades == ["hardware_shop"]
+
+
+def test_the_list_of_every_permit_asked_for_a_trade_ranks_general_entries_up(built):
+    """「开奶茶店要办哪些证」 asks for the whole list (the rules engine's bundle), not one permit's scope:
+    with only an activity pointing at a permit, the general entries get LIST_BONUS; a permit named,
+    or one permit asked about (什么证), keeps its own entries ahead."""
+    from knowledge_base.faq.query import LIST_BONUS
+
+    _, _, idx, _ = built
+    u = idx.understander
+    assert u("开奶茶店要办哪些证").asks_all and u("执照以外还要办啥").asks_all and u("一共要几个证").asks_all
+    assert not u("开奶茶店要办什么证").asks_all and not u("办食品证要多少钱").asks_all
+    general, food = idx.by_id["general.which_permits"], idx.by_id["food_business_license.scope"]
+
+    def lead(q):
+        fixed = idx.components(idx.signals(q))["fixed"]
+        return fixed[general] - fixed[food]
+
+    sig = idx.signals("开奶茶店要办哪些证")
+    assert sig.u.hinted and set(sig.u.items) <= sig.u.hinted and sig.u.topic == "scope"
+    assert lead("开奶茶店要办哪些证") - lead("开奶茶店要办什么证") == pytest.approx(LIST_BONUS)
+    assert idx.signals("食品经营许可证要办哪些证").u.named
+    assert lead("食品经营许可证要办哪些证") == lead("食品经营许可证要办什么证")  # a permit named: no bonus
+
+
+def test_a_bare_filing_points_at_the_filing_most_callers_mean(built):
+    """备案 said with no permit, activity or reform term named points, as an activity would, at the
+    prepackaged-food filing (aliases.yaml: bare); a filing named, or the reform's 审批改为备案, keeps its own."""
+    _, _, idx, _ = built
+    u = idx.understander
+    bare = u("备案信息填错了怎么改")
+    assert bare.items == {"food_prepackaged_filing": 0.5} and bare.hinted == {"food_prepackaged_filing"}
+    assert "food_prepackaged_filing" not in u("卖血压计要做器械备案吗").items
+    assert "device_class2_filing" in u("卖血压计要做器械备案吗").items
+    assert u("审批改为备案是什么意思").items == {}
+    assert u("营业执照丢了怎么补").items.get("food_prepackaged_filing") is None  # no 备案 said
 
 
 def test_a_subject_word_of_several_topics_is_masked_for_the_topic_classifier(built):

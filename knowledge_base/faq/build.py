@@ -279,6 +279,9 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             if w not in item_words:
                 hint_words.setdefault(w, []).append(code)
     derived_hints(catalog, item_words, hint_words, skip={str(w).lower() for w in extra.get("derived_hints_skip") or []})
+    bare = {str(w).lower(): str(code) for w, code in (extra.get("bare") or {}).items()}
+    if unknown := sorted(c for c in bare.values() if c not in catalog.items):
+        raise ValueError(f"data/faq/aliases.yaml: unknown item code(s) {unknown} in bare")
     # what the question says of the trade decides the permit over the one the caller names
     # (「只卖包装好的零食，还用办食品经营许可证不」: the filing, not the licence)
     overrides: dict[str, list[str]] = {}
@@ -348,7 +351,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         # a subject word of entries of several topics (一照通行: what it is, how long, the fee…) says
         # the subject, not the topic: the topic classifier reads it masked, as a permit's name
         "subject_terms": sorted(t for t, topics in term_topics.items() if len(topics) > 1),
-        "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items,
+        "item_words": item_words, "weak": weak, "hint_words": hint_words, "not_items": not_items, "bare_words": bare,
         "trade_words": trades,
         "overrides": overrides,
         "abbreviations": abbreviations, "initials": initials, "spelled": spelled,

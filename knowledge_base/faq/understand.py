@@ -43,6 +43,8 @@ class Understanding:
     item_words: list[str] = field(default_factory=list)
     # trades said that the catalog knows to need no permit (花店, 五金店), outside any name or hint
     trades: list[str] = field(default_factory=list)
+    # the list of every permit is asked for (「开奶茶店要办哪些证」「几个证」「都要啥」), not one permit's rules
+    asks_all: bool = False
     region: str | None = None
     district: str | None = None
     province: str | None = None  # the region's province, or a province named alone (宁夏的…)
@@ -66,6 +68,7 @@ class Understanding:
             "named": self.named,
             "subjects": sorted(self.subjects),
             "trades": list(self.trades),
+            "asks_all": self.asks_all,
             "region": self.region,
             "district": self.district,
             "topic": self.topic,
@@ -108,6 +111,14 @@ class WordIndex:
 _LATIN = re.compile("[a-z]+")
 # words of making goods: the trades known to need no permit (Understanding.trades) sell or serve
 _MAKING = re.compile("生产|加工|制造|厂")
+# the reform's modes of a permit (「审批改为备案是啥意思」): 备案 said so is the reform's, no filing's
+_MODES = re.compile("审批|改(为|成)?备案")
+# asking for the whole list of permits: a plural or a total beside 证, 许可, 手续 or 牌照
+_ASKS_ALL = re.compile(
+    "(哪些|哪几|几个|几样|几多|多少|几种)(个|样|种|项)?(证|许可|手续|牌|执照|审批)"
+    "|都(要|需要|得)(办)?(些|哪)?(啥|什么|哪些|甚么|咩|边啲)"
+    "|(还|另外|以外)(要|需要|得)(办)?(些|哪)?(啥|什么|哪些|甚么|咩|边啲)"
+    "|(证|许可|手续)(都)?有哪些|(一共|总共|所有)(的)?(要)?(办)?(证|许可|手续)")
 
 
 def _said(text: str, cue: str, *, negatable: bool) -> bool:
@@ -151,6 +162,7 @@ class Understander:
         self.background: set[str] = set(lexicon.get("background", []))
         self.permits_in_general = re.compile(lexicon.get("permits_in_general") or "(?!)")
         self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
+        self.bare: dict[str, str] = lexicon.get("bare_words", {})  # 备案 alone → the filing most callers mean
         self.overrides = [(code, re.compile(p)) for code, ps in (lexicon.get("overrides") or {}).items() for p in ps]
         self.not_items: set[str] = set(lexicon.get("not_items", []))
         # pinyin initials (yyzz → 营业执照), ASCII letters on neither side
@@ -291,7 +303,7 @@ class Understander:
             _matches(cleaned, self._words, protected)
             text, fixes = self.corrector.correct(cleaned, protected)
         text = self.retract(text)
-        u = Understanding(question=text, cleaned=cleaned, corrections=fixes)
+        u = Understanding(question=text, cleaned=cleaned, corrections=fixes, asks_all=bool(_ASKS_ALL.search(text)))
         u.region, u.district, u.region_from_text = self._place(text, region)
         u.province = self._province(text, u.region)
         taken = [False] * len(text)
@@ -390,6 +402,13 @@ class Understander:
                 u.hinted.discard(code)
                 if code in u.ambiguous:  # the trade said which of the name's variants (药品经营许可证（批发）)
                     u.ambiguous = []
+        # a kind of permit said bare, with no permit, activity or reform term (「备案信息填错了怎么改」): it
+        # points, as an activity does, at the item most callers mean by it (aliases.yaml: bare)
+        if not evidence and not any(v > 0 for v in u.subjects.values()) and not _MODES.search(text):
+            code = next((c for w, c in self.bare.items() if w in text and self._available(c, u.province)), None)
+            if code:
+                evidence[code] = 0.5
+                u.hinted.add(code)
         u.items = evidence
         # a term of the reform (告知承诺, 一业一证), or a trade said with a licensing ask: other
         # services' names are context (「注册个体工商户要带啥…房东是我表叔」「房子还没房产证，可以先
