@@ -182,7 +182,10 @@ def test_near_misses_refused(built):
     # retouching the licence, tax owed
     assert_refused(u, [("拿营业执照能去银行抵押贷款不", "finance"), ("烟花证下来了，开业那天门口放鞭炮行不行", "setting_off"),
                        ("84消毒液跟洁厕灵能一起用吗", "usage"), ("烟草证下来了，批发的烟价格在哪查", "supply"),
-                       ("营业执照的照片能p一下吗", "misuse"), ("公司注销了，欠的税还用交吗", "tax")])
+                       ("营业执照的照片能p一下吗", "misuse"), ("公司注销了，欠的税还用交吗", "tax"),
+                       ("个体户老板走了，执照上的店面谁来继承", "legal_dispute"),
+                       ("饭店给员工办社保，员工不肯交咋整", "job_dispute"), ("包装盒的设计找哪个公司做", "recommendation")])
+    assert (u("新店天然气开户要带啥").refusal or "").startswith("other_service")
     assert u("都禁放烟花了，还能申请烟花爆竹零售许可吗").refusal is None  # selling them, not setting them off
 
 
