@@ -279,7 +279,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             if w not in item_words:
                 hint_words.setdefault(w, []).append(code)
     derived_hints(catalog, item_words, hint_words, skip={str(w).lower() for w in extra.get("derived_hints_skip") or []})
-    bare = {str(w).lower(): str(code) for w, code in (extra.get("bare") or {}).items()}
+    bare = {as_read(str(w)): str(code) for w, code in (extra.get("bare") or {}).items()}
     if unknown := sorted(c for c in bare.values() if c not in catalog.items):
         raise ValueError(f"data/faq/aliases.yaml: unknown item code(s) {unknown} in bare")
     # what the question says of the trade decides the permit over the one the caller names
