@@ -187,6 +187,14 @@ def test_near_misses_refused(built):
                        ("饭店给员工办社保，员工不肯交咋整", "job_dispute"), ("包装盒的设计找哪个公司做", "recommendation")])
     assert (u("新店天然气开户要带啥").refusal or "").startswith("other_service")
     assert u("都禁放烟花了，还能申请烟花爆竹零售许可吗").refusal is None  # selling them, not setting them off
+    # a hearing on a fine, looking for part-time work, and permits the catalog does not hold (handed
+    # to a person, not answered with the nearest permit: 排污许可 is not the drainage permit)
+    assert_refused(u, [("检查不合格说要罚款，我能申请听证不", "penalty"), ("想找份兼职，有没有", "job"),
+                       ("排污许可证咋申请", "other_service"), ("建筑工程施工许可证在哪办", "other_service"),
+                       ("取水许可要多久", "other_service")])
+    assert u("娱乐场所审批要不要听证").refusal is None  # the permit's own procedure
+    assert u("奶茶店员工都是兼职学生，健康证都要办吗").refusal is None
+    assert u("洗车店办排水许可证要带啥材料").refusal is None
 
 
 def test_general_questions_get_general_alternatives(built):
