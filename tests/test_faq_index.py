@@ -194,6 +194,7 @@ def test_near_misses_refused(built):
                        ("取水许可要多久", "other_service")])
     assert u("娱乐场所审批要不要听证").refusal is None  # the permit's own procedure
     assert u("奶茶店员工都是兼职学生，健康证都要办吗").refusal is None
+    assert u("药店能不能找个兼职的执业药师").refusal is None  # hiring one, not looking for work
     assert u("洗车店办排水许可证要带啥材料").refusal is None
 
 
