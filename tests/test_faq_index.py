@@ -179,13 +179,13 @@ def test_near_misses_refused(built):
     assert u("办道路运输许可证要多少钱，交不交押金").refusal is None  # a deposit asked as a fee
     assert u("药店要配几个执业药师").refusal is None  # staffing is a condition, not a job advert
     # refused beside a permit's name too: a loan, setting fireworks off, using goods, buying them in,
-    # retouching the licence, tax owed
+    # retouching the licence, tax owed; and a gas account, another service
     assert_refused(u, [("拿营业执照能去银行抵押贷款不", "finance"), ("烟花证下来了，开业那天门口放鞭炮行不行", "setting_off"),
                        ("84消毒液跟洁厕灵能一起用吗", "usage"), ("烟草证下来了，批发的烟价格在哪查", "supply"),
                        ("营业执照的照片能p一下吗", "misuse"), ("公司注销了，欠的税还用交吗", "tax"),
                        ("个体户老板走了，执照上的店面谁来继承", "legal_dispute"),
-                       ("饭店给员工办社保，员工不肯交咋整", "job_dispute"), ("包装盒的设计找哪个公司做", "recommendation")])
-    assert (u("新店天然气开户要带啥").refusal or "").startswith("other_service")
+                       ("饭店给员工办社保，员工不肯交咋整", "job_dispute"), ("包装盒的设计找哪个公司做", "recommendation"),
+                       ("新店天然气开户要带啥", "other_service")])
     assert u("都禁放烟花了，还能申请烟花爆竹零售许可吗").refusal is None  # selling them, not setting them off
     # a hearing on a fine, looking for part-time work, and permits the catalog does not hold (handed
     # to a person, not answered with the nearest permit: 排污许可 is not the drainage permit)
@@ -196,6 +196,14 @@ def test_near_misses_refused(built):
     assert u("奶茶店员工都是兼职学生，健康证都要办吗").refusal is None
     assert u("药店能不能找个兼职的执业药师").refusal is None  # hiring one, not looking for work
     assert u("洗车店办排水许可证要带啥材料").refusal is None
+    # taxes, levies and bookkeeping a business owes; other offices' programmes
+    assert_refused(u, [("小规模纳税人的增值税交几个点", "tax"), ("企业所得税汇算什么时候截止", "tax"),
+                       ("工会经费是不是每个公司都要交", "tax"), ("老板自己的个税怎么申报", "tax"),
+                       ("个体户每个月都得做账吗", "accounting"), ("专精特新去哪申报", "other_service"),
+                       ("去河边钓鱼要钓鱼证不", "other_service")])
+    for q in ("个体户想开增值税专用发票，要满足啥条件", "新公司去哪个税务局报到", "中山新公司税务报到去边个税务分局",
+              "开代理记账公司要什么许可"):
+        assert u(q).refusal is None, (q, u(q).refusal)  # invoices, the tax office, a bookkeeping agency
 
 
 def test_general_questions_get_general_alternatives(built):
@@ -404,6 +412,7 @@ def test_calibrated_methods_on_the_calibration_set(built):
     cal = idx.calibration
     assert set(cal["weights"]) == {"alpha", "tau", "mu", "eta", "gamma"}
     assert {"anchored", "activity", "free", "coverage"} <= set(cal["hybrid"])
+    assert cal["hybrid"]["coverage"] >= 0.05  # never 0: a question the base holds no pair of is refused
     rep = cal["report"]
     assert rep["hybrid"]["rejection"] >= 0.97 and rep["hybrid"]["rejection_without_cues"] >= 0.85
     # the weights are fitted on the calibration sets but the gate's own (GATE_ONLY_SETS), and on
