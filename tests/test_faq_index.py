@@ -201,7 +201,7 @@ def test_near_misses_refused(built):
                        ("工会经费是不是每个公司都要交", "tax"), ("老板自己的个税怎么申报", "tax"),
                        ("个体户每个月都得做账吗", "accounting"), ("专精特新去哪申报", "other_service"),
                        ("去河边钓鱼要钓鱼证不", "other_service")])
-    for q in ("个体户想开增值税专用发票，要满足啥条件", "新公司去哪个税务局报到", "中山新公司税务报到去边个税务分局",
+    for q in ("个体户想开增值税专用发票，要满足啥条件", "新公司去哪个税务局报到", "新公司税务报到要去边个税务所",
               "开代理记账公司要什么许可"):
         assert u(q).refusal is None, (q, u(q).refusal)  # invoices, the tax office, a bookkeeping agency
 
