@@ -38,8 +38,9 @@ class CountingFake(FakeEmbedder):
 
 @pytest.fixture(scope="session")
 def fake_faq_build(tmp_path_factory):
-    """The one calibrated FAQ build with the fake embedder (~45 s): (index dir, the embedder that
-    counted what it encoded, the build report).  Tests copy it rather than building their own."""
+    """The one calibrated FAQ build with the fake embedder (about 3 min on 2 cores, most of it
+    fitting the ranking weights): (index dir, the embedder that counted what it encoded, the build
+    report).  Tests copy it rather than building their own."""
     from knowledge_base.faq.build import rebuild
     from knowledge_base.settings import Settings
 

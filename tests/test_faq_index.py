@@ -151,6 +151,45 @@ def test_the_trade_described_decides_over_the_permit_named(built):
     assert "food_workshop_registration" in ws.items and len(ws.ambiguous) >= 2
 
 
+def test_the_area_said_decides_the_regions_small_food_registration(built):
+    """同心: a 小餐饮 of at most 150 ㎡ and a food shop of at most 30 ㎡ are registered, larger catering
+    is licensed (the region's parameters, as the intake bundle reads them); the area in Chinese
+    numerals, with its bound, corrected; not when another permit, every permit or the registration
+    already held is what is asked, nor outside the region."""
+    _, _, idx, _ = built
+    u = idx.understander
+
+    def top(q):
+        items = u(q).items
+        return max(items, key=items.get) if items else None
+
+    assert top("同心开个小吃店，八十平米，办食品经营许可还是登记证") == "nx_food_registration"
+    assert top("同心小餐饮一百二十平米的，要办食品经营许可证吗") == "nx_food_registration"
+    assert top("同心县开个两百平的饭馆，是办食品经营许可证还是登记证") == "food_business_license"
+    assert top("同心150平米以上的饭馆办哪个证") == "food_business_license"
+    assert top("下马关开个小卖铺，十几平，食品这块办啥") == "nx_food_registration"
+    assert top("同心便利店二十来平米，不对，二十五平，食品证办哪个") == "nx_food_registration"
+    shop = u("同心开超市三十多平米卖散称食品，要办食品经营许可证还是登记证").items  # over 30: left to the ranking
+    assert shop.get("nx_food_registration", 0) < 1.0
+    assert "nx_food_registration" not in u("同心县城开个火锅店 两百来平 消防那个检查要弄么").items
+    assert u("同心一百六十平米的饭店还能办小餐饮登记证吗").items.get("food_business_license", 0) < 1.0
+    assert u("同心小餐饮扩店到两百平了，登记证咋办").items.get("food_business_license", 0) < 1.0
+    assert top("中山开个八十平米的小吃店，食品证怎么办") == "food_business_license"  # no such threshold there
+
+
+def test_an_area_is_read_with_its_bound():
+    from knowledge_base.faq.area import stated_area
+
+    assert (stated_area("一百二十平方的面馆").value, stated_area("一百二十平方的面馆").bound) == (120, "about")
+    assert stated_area("三十平米以下的便利店").bound == "at_most" and stated_area("不到一百平").bound == "at_most"
+    assert stated_area("超过一百五十平米").bound == "at_least" and stated_area("三十多平米").bound == "at_least"
+    assert stated_area("六七十平").value == 70 and stated_area("十几平").value == 15
+    assert stated_area("二十来平米，不对，二十五平").value == 25
+    assert stated_area("一楼八十平，二楼六十平") is None and stated_area("开个小饭馆") is None
+    assert stated_area("三十平米以下").within(30) is True and stated_area("三十多平米").within(30) is False
+    assert stated_area("一百多平").within(150) is None  # open: a hundred and something
+
+
 def test_a_name_taken_back_is_dropped(built):
     _, _, idx, _ = built
     u = idx.understander
@@ -204,6 +243,16 @@ def test_near_misses_refused(built):
     for q in ("个体户想开增值税专用发票，要满足啥条件", "新公司去哪个税务局报到", "新公司税务报到要去边个税务所",
               "开代理记账公司要什么许可"):
         assert u(q).refusal is None, (q, u(q).refusal)  # invoices, the tax office, a bookkeeping agency
+    # a nil tax return, a job at a kind of shop, another office's permit asked how to obtain
+    assert_refused(u, [("这个月没开张，零申报在哪弄", "tax"), ("想找份超市的工作，要啥条件", "job"),
+                       ("景区招导游吗", "job"), ("危险品运输许可证去哪办", "other_office")])
+    assert u("拉危险品的货车能办普通货运许可吗").refusal is None  # which freight permit: the freight permit's scope
+    # a subject said inside a longer word is not the subject (自建房 is premises, 低保户 an applicant,
+    # cold remedies what a shop sells); said alone it still is
+    for q in ("自建房一楼开个饭馆能行不", "低保户能不能开个小卖部", "便利店能不能卖点感冒药"):
+        assert u(q).refusal is None, (q, u(q).refusal)
+    assert_refused(u, [("农村建房要审批吗", "other_service"), ("低保去哪申请", "other_service"),
+                       ("药店卖的感冒药怎么那么贵，正常吗", "other_service")])
 
 
 def test_general_questions_get_general_alternatives(built):
@@ -660,6 +709,38 @@ def test_the_gate_setting_comes_from_a_plateau_that_meets_the_targets():
     assert answered[best] == 968.0 and best != (1, 1, 1, 1) and best[0] >= 2 and best[2] >= 2
     flat = pick_gate_plateau(np.ones(shape, dtype=bool), np.ones(shape), zeros, zeros, axes)
     assert flat[:3] == (0, 0, 0)
+
+
+def test_the_tiers_thresholds_are_those_the_search_over_every_triple_finds():
+    """The gate's three thresholds, chosen per pair of the first two with the last one's found by
+    search (calibrate._best_thresholds), are the ones the full search over every triple picks, on
+    random tiers: ties, candidates answering nothing, targets no setting meets."""
+    import numpy as np
+    from knowledge_base.faq.calibrate import _at_least, _best_thresholds, _max_false
+
+    def every_triple(per_tier, n_oo, target, robust):
+        (_, oka, fa, fra), (_, okh, fh, frh), (_, okf, ff, frf) = per_tier
+        ok = oka[:, None, None] + okh[None, :, None] + okf[None, None, :]
+        rej = 1.0 - (fa[:, None, None] + fh[None, :, None] + ff[None, None, :]) / n_oo
+        raw = 1.0 - (fra[:, None, None] + frh[None, :, None] + frf[None, None, :]) / n_oo
+        key = np.where((rej >= target) & (raw >= robust), ok * 1e6 + raw * 1e3 + rej, -1.0)
+        return tuple(int(x) for x in np.unravel_index(np.argmax(key), key.shape))
+
+    rng = np.random.default_rng(7)
+    for _ in range(400):
+        n_in, n_oo = int(rng.integers(3, 120)), int(rng.integers(3, 80))
+        cue = rng.random(n_oo) < 0.3
+        tiers = []
+        for _ in range(3):
+            d_in = np.round(rng.random(n_in), int(rng.integers(1, 4)))
+            d_oo = np.round(rng.random(n_oo), int(rng.integers(1, 4)))
+            m_in, m_oo = rng.random(n_in) < 0.5, rng.random(n_oo) < rng.random()
+            cand = np.unique(np.concatenate([np.floor(d_in[m_in] * 1000) / 1000, rng.random(2), [np.inf]]))
+            tiers.append((cand, _at_least(d_in[m_in], cand), _at_least(d_oo[m_oo & ~cue], cand),
+                          _at_least(d_oo[m_oo], cand)))
+        target, robust = rng.choice([0.8, 0.95, 1.0]), rng.choice([0.7, 0.97])
+        assert _best_thresholds(tiers, n_oo, _max_false(n_oo, target), _max_false(n_oo, robust)) \
+            == every_triple(tiers, n_oo, target, robust)
 
 
 def test_a_reform_term_without_a_permit_is_answered_by_a_general_entry(built):

@@ -241,6 +241,34 @@ def expand_parts(pattern: str, parts: dict[str, str]) -> str:
     return _PART_REF.sub(sub, pattern)
 
 
+def area_rules(catalog) -> list[dict]:
+    """Each region's area threshold between a small-food registration and the food licence, with
+    the trades it applies to: the region parameters and trades ``rules/food.py`` reads for the
+    intake bundle (小餐饮 ≤ ``nx_small_catering_max_m2``, a shop selling food ≤ ``nx_small_shop_max_m2``:
+    the registration; a 小餐饮 above: the licence; a shop above is left to the ranking, since selling
+    only prepackaged food is then a filing).  Read by ``area.area_item``."""
+    from knowledge_base.rules.food import NX_SMALL_CATERING, NX_SMALL_SHOP, SMALL_CATERING_KEYS
+
+    def words(keys) -> list[str]:
+        out = set()
+        for k in keys:
+            ind = catalog.industries[k]
+            out |= {as_read(w) for w in [*ind.synonyms, *str(ind.name).split("/")] if len(as_read(w)) >= 2}
+        return sorted(out)
+
+    catering = words(k for k in catalog.industries if k in SMALL_CATERING_KEYS)
+    shops = words(k for k, ind in catalog.industries.items() if "food_retail" in ind.tags)
+    rules = []
+    for code, region in sorted(catalog.regions.items()):
+        if NX_SMALL_CATERING in region.parameters:
+            rules.append({"region": code, "max_m2": region.parameters[NX_SMALL_CATERING], "words": catering,
+                          "within": "nx_food_registration", "over": "food_business_license"})
+        if NX_SMALL_SHOP in region.parameters:
+            rules.append({"region": code, "max_m2": region.parameters[NX_SMALL_SHOP], "words": shops,
+                          "within": "nx_food_registration", "over": None})
+    return rules
+
+
 def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     """What query understanding reads (stored in meta.json; no catalog at query time)."""
     faq_dir = Path(data_dir) / FAQ_DATA
@@ -364,6 +392,8 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "refusal_intents": {k: [str(c).lower() for c in v] for k, v in (oos.get("intents") or {}).items()},
         "refusal_patterns": {k: [str(c) for c in v] for k, v in (oos.get("patterns") or {}).items()},
         "refusal_subjects": [str(s).lower() for s in oos.get("subjects") or []],
+        "refusal_subjects_not": [str(s).lower() for s in oos.get("subjects_not") or []],
+        "area_rules": area_rules(catalog),
         "refusal_soft": [str(s) for s in oos.get("soft") or []],
         "refusal_negatable": [str(s) for s in oos.get("negatable") or []],
         "refusal_owned": {str(k): [str(c) for c in v] for k, v in (oos.get("owned") or {}).items()},

@@ -68,8 +68,8 @@ FRESH37_SET = blind_set("fresh37")
 # 0.907 / 0.959 / 0.990 fitting the gate too, 0.910 / 0.908 / 0.959 / 0.990 in TOPIC_SETS (tau 0.15
 # -> 0.11) and 0.896 / 0.894 / 0.955 / 0.980 in WEIGHT_ONLY_SETS (alpha 0.10, tau 0.25)
 # fresh39 (1,803 + 299), fresh40 (2,360 + 330), fresh41 (2,033 + 261), fresh42 (1,941 + 267), fresh43
-# (1,761 + 257), fresh44 (2,040 + 271) and fresh45 (1,584 + 267), each run once blind 2026-12-05 or
-# 2026-12-06, join nothing either (no join tried)
+# (1,761 + 257), fresh44 (2,040 + 271), fresh45 (1,584 + 267) and fresh46 (1,657 + 262), each run once
+# blind 2026-12-05 or 2026-12-06, join nothing either (no join tried)
 GATE_ONLY_SETS = (FRESH37_SET,)
 CALIBRATION_SETS = (CALIBRATION_SET, REPORT_SET, FRESH4_SET, *GATE_ONLY_SETS)
 # the later sets written blind, each run once blind and a development set since, teach the topic
@@ -319,6 +319,43 @@ def _scope_refused(p_in: np.ndarray, tier: np.ndarray, anchored: float, other: f
     return p_in < np.where(tier == "anchored", anchored, other)
 
 
+def _max_false(n_oo: int, target: float) -> int:
+    """The most out-of-scope questions answered that still meet ``target`` (as ``1 - F/n`` is
+    compared with it); -1 when none does."""
+    f = np.arange(n_oo + 1)
+    ok = np.flatnonzero(1.0 - f / n_oo >= target)
+    return int(ok.max()) if ok.size else -1
+
+
+def _best_thresholds(per_tier, n_oo: int, max_false: int, max_false_raw: int) -> tuple[int, int, int]:
+    """The three tiers' thresholds (indices into each tier's candidates) answering the most right
+    answers while at most ``max_false`` out-of-scope questions are answered and at most
+    ``max_false_raw`` would be were the cues not there; ties go to fewer of the latter, then of the
+    former, then to the first in order.  Along a tier's candidates its right and false answers
+    never rise.  So for each pair of the first two tiers' thresholds the last tier's best is the
+    lowest that keeps both limits, or a higher one answering as many right (a candidate whose own
+    value rounds above it) and fewer false.  The same choice as the search over all three at
+    once, without its cube of candidates: a build's calibration spent minutes there when the
+    scores spread widely, as the tests' fake embedder's do."""
+    (ca, oka, fa, fra), (ch, okh, fh, frh), (cf, okf, ff, frf) = per_tier
+    left = max_false - (fa[:, None] + fh[None, :])  # what the last tier may still answer
+    left_raw = max_false_raw - (fra[:, None] + frh[None, :])
+    # counts never rise along the candidates: the first index at or under a limit
+    k = np.maximum(np.searchsorted(-ff, -left, side="left"), np.searchsorted(-frf, -left_raw, side="left"))
+    feasible = k < len(cf)
+    k = np.where(feasible, k, 0)
+    # … then the last with as many right answers, then the first there with its false answers
+    last = np.searchsorted(-okf, -okf[k], side="right") - 1
+    k = np.maximum(k, np.maximum(np.searchsorted(-ff, -ff[last], side="left"),
+                                 np.searchsorted(-frf, -frf[last], side="left")))
+    total_ok = oka[:, None] + okh[None, :] + okf[k]
+    rej = 1.0 - (fa[:, None] + fh[None, :] + ff[k]) / n_oo
+    rej_raw = 1.0 - (fra[:, None] + frh[None, :] + frf[k]) / n_oo
+    key = np.where(feasible, total_ok * 1e6 + rej_raw * 1e3 + rej, -1.0)
+    i, j = np.unravel_index(np.argmax(key), key.shape)
+    return int(i), int(j), int(k[i, j])
+
+
 def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos: list,
              weights: dict | None, target: float = TARGET_REJECTION, robust: float = ROBUST_REJECTION
              ) -> tuple[dict, dict]:
@@ -352,6 +389,7 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
     axes = (*axes, KAPPAS, COVERAGES)
     shape = tuple(len(a) for a in axes)
     meets_g = np.zeros(shape, dtype=bool)
+    max_false, max_false_raw = _max_false(n_oo, target), _max_false(n_oo, robust)
     ok_g, raw_g, rej_g = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     thr_g = np.zeros(shape + (3,))
     for ix in np.ndindex(shape):
@@ -371,14 +409,12 @@ def fit_gate(index, method: str, sigs_in: list, goods: list[frozenset], sigs_oos
             cand = np.unique(np.concatenate([np.floor(d_in[m_in & ok & ~f_in] * 1000) / 1000, [np.inf]]))
             per_tier.append((cand, _at_least(d_in[m_in & ok & ~f_in], cand), _at_least(d_oo[m_oo & ~f_oo], cand),
                              _at_least(d_oo[m_oo], cand)))
+        i, j, k = _best_thresholds(per_tier, n_oo, max_false, max_false_raw)
         (ca, oka, fa, fra), (ch, okh, fh, frh), (cf, okf, ff, frf) = per_tier
-        total_ok = oka[:, None, None] + okh[None, :, None] + okf[None, None, :]
-        rej = 1.0 - (fa[:, None, None] + fh[None, :, None] + ff[None, None, :]) / n_oo
-        rej_raw = 1.0 - (fra[:, None, None] + frh[None, :, None] + frf[None, None, :]) / n_oo
-        meets = (rej >= target) & (rej_raw >= robust)
-        key = np.where(meets, total_ok * 1e6 + rej_raw * 1e3 + rej, -1.0)
-        i, j, k = np.unravel_index(np.argmax(key), key.shape)
-        meets_g[ix], ok_g[ix], raw_g[ix], rej_g[ix] = meets[i, j, k], total_ok[i, j, k], rej_raw[i, j, k], rej[i, j, k]
+        rej = 1.0 - (fa[i] + fh[j] + ff[k]) / n_oo
+        rej_raw = 1.0 - (fra[i] + frh[j] + frf[k]) / n_oo
+        meets_g[ix], ok_g[ix] = (rej >= target) and (rej_raw >= robust), oka[i] + okh[j] + okf[k]
+        raw_g[ix], rej_g[ix] = rej_raw, rej
         thr_g[ix] = (ca[i], ch[j], cf[k])
     ix = pick_gate_plateau(meets_g, ok_g, raw_g, rej_g, axes)
     sa, so, kappa, cov = (axes[d][i] for d, i in enumerate(ix))

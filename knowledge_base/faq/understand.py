@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from knowledge_base.faq.area import area_item
 from knowledge_base.faq.pinyin import Correction, PinyinCorrector
 from knowledge_base.faq.scope import p_in
 from knowledge_base.faq.text import clean_question
@@ -156,6 +157,11 @@ _RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|�
 class Understander:
     """Built from the lexicon stored with the index (``build.lexicon``)."""
 
+    # the food permits an area rule decides among (the filing too: 「同心二十平的便利店，备案还是登记证」),
+    # and those a food question may name beside them and keep (清真: its own permit, asked or not)
+    area_overrides = frozenset({"food_business_license", "nx_food_registration", "food_prepackaged_filing"})
+    area_beside = frozenset({"halal_food_permit"})
+
     def __init__(self, lexicon: dict, corrector: PinyinCorrector | None, classifier=None, scope=None):
         self.item_words: dict[str, list[str]] = lexicon.get("item_words", {})
         self.weak: set[str] = set(lexicon.get("weak", []))
@@ -164,6 +170,7 @@ class Understander:
         self.hint_words: dict[str, list[str]] = lexicon.get("hint_words", {})
         self.bare: dict[str, str] = lexicon.get("bare_words", {})  # 备案 alone → the filing most callers mean
         self.overrides = [(code, re.compile(p)) for code, ps in (lexicon.get("overrides") or {}).items() for p in ps]
+        self.area_rules: list[dict] = lexicon.get("area_rules") or []  # area.area_item
         self.not_items: set[str] = set(lexicon.get("not_items", []))
         # pinyin initials (yyzz → 营业执照), ASCII letters on neither side
         self.abbreviations = [(re.compile(rf"(?<![a-z]){pat}(?![a-z])"), word)
@@ -181,6 +188,8 @@ class Understander:
         self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
         self.patterns = [(cat, re.compile(p)) for cat, ps in lexicon.get("refusal_patterns", {}).items() for p in ps]
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
+        # … not said inside these (自建房 holds 建房; 「卖感冒药」 holds 感冒): regular expressions
+        self.subjects_not = re.compile("|".join(lexicon.get("refusal_subjects_not") or []) or "(?!)")
         self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named …
         self.negatable: set[str] = set(lexicon.get("refusal_negatable", []))  # … nor said after 不/没 (不看病)
         self.negatable_subjects: set[str] = set().union(*(self.intents.get(c, []) for c in self.negatable))
@@ -402,6 +411,21 @@ class Understander:
                 u.hinted.discard(code)
                 if code in u.ambiguous:  # the trade said which of the name's variants (药品经营许可证（批发）)
                     u.ambiguous = []
+        # the area said decides between the region's small-food registration and the food licence
+        # (「同心开个小吃店，八十平米，办许可还是登记证」: the registration), unless another permit is
+        # what is asked (「同心一百平的饭馆消防要查吗」「…想卖烟，烟这块咋办」) or every permit is
+        # (「…九十平米，要办几个证」: the list); a permit of the trade named beside it (清真) stays
+        decided = None if u.asks_all else area_item(self.area_rules, text, u.region)
+        if decided:
+            code, rule = decided
+            food = {rule["within"], rule.get("over"), *self.area_overrides}
+            others = set(evidence) - food - self.area_beside - self.background
+            named_food = any(ev >= 0.75 for c, ev in evidence.items() if c in food)
+            if not others or (named_food and not {c for c in others if evidence[c] >= 0.75}):
+                evidence = {c: (min(ev, 0.5) if c in food else ev) for c, ev in evidence.items()}
+                evidence[code] = 1.0
+                u.hinted.discard(code)
+                u.ambiguous = [c for c in u.ambiguous if c not in food]
         # a kind of permit said bare, with no permit, activity or reform term (「备案信息填错了怎么改」): it
         # points, as an activity does, at the item most callers mean by it (aliases.yaml: bare)
         if not evidence and not any(v > 0 for v in u.subjects.values()) and not _MODES.search(text):
@@ -463,7 +487,8 @@ class Understander:
             if m:
                 return f"{category}:{m.group(0)}"
         if not context:
+            plain = self.subjects_not.sub("|", text)
             for s in self.subjects:
-                if _said(text, s, negatable=s in self.negatable_subjects):
+                if _said(plain, s, negatable=s in self.negatable_subjects):
                     return f"other_service:{s}"
         return None
