@@ -24,8 +24,9 @@ _SOME_TENS = re.compile(r"([一二三四五六七八九两]?十)几")
 _TWO_TENS = re.compile(r"([一二三四五六七八九])([一二三四五六七八九])十")
 # 「扩到两百平了，登记证咋办」「原来那个登记证还能用吗」: the registration held, changed (its own entries)
 _GROWN = re.compile(r"扩|原来|原先|以前办|换成|改办|接着用|继续用|划线")
-# 「一百六十平的饭馆还能办登记证吗」「是不是不能办登记证」: whether the registration is still open to it
-_STILL = re.compile(r"(还能|还可以|能不能|能否|可不可以|是不是不能|不能)[^，。？！,?!]{0,6}登记")
+# 「一百六十平的饭馆还能办登记证吗」「是不是不能办登记证」「那还办登记证吗」: whether the registration is
+# still open to it
+_STILL = re.compile(r"(还能|还可以|能不能|能否|可不可以|是不是不能|不能|那还|还要|还用)[^，。？！,?!]{0,6}登记")
 # 「二十来平米，不对，二十五平」: the area said after a correction replaces the one before
 _CORRECTION = re.compile(r"不对|说错|讲错|搞错|应该是|其实是|准确说|刚量了")
 

@@ -412,7 +412,8 @@ class Understander:
                 if code in u.ambiguous:  # the trade said which of the name's variants (药品经营许可证（批发）)
                     u.ambiguous = []
         # the area said decides between the region's small-food registration and the food licence
-        # (「同心开个小吃店，八十平米，办许可还是登记证」: the registration), unless another permit is
+        # (「同心开个小吃店，八十平米，办许可还是登记证」: the registration; the other of the two is dropped,
+        # or the registration's own entries outrank the licence for a 200 ㎡ restaurant), unless another permit is
         # what is asked (「同心一百平的饭馆消防要查吗」「…想卖烟，烟这块咋办」) or every permit is
         # (「…九十平米，要办几个证」: the list); a permit of the trade named beside it (清真) stays
         decided = None if u.asks_all else area_item(self.area_rules, text, u.region)
@@ -422,7 +423,8 @@ class Understander:
             others = set(evidence) - food - self.area_beside - self.background
             named_food = any(ev >= 0.75 for c, ev in evidence.items() if c in food)
             if not others or (named_food and not {c for c in others if evidence[c] >= 0.75}):
-                evidence = {c: (min(ev, 0.5) if c in food else ev) for c, ev in evidence.items()}
+                evidence = {c: (min(ev, 0.5) if c in food else ev) for c, ev in evidence.items()
+                            if c not in (rule["within"], rule.get("over"))}
                 evidence[code] = 1.0
                 u.hinted.discard(code)
                 u.ambiguous = [c for c in u.ambiguous if c not in food]
