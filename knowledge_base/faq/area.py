@@ -12,13 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from knowledge_base.intake.describe import AREA_RE, _to_digits
+from knowledge_base.intake.describe import AREA_RE, to_digits
 
 # 「三十平米以下」「150平米以上」「不到一百平」「超过一百五十平」: a bound, not the area itself
 _AT_MOST_AFTER = re.compile(r"^(及|或)?(以下|以内|之内|之下|内)")
 _AT_LEAST_AFTER = re.compile(r"^(及|或)?(以上|之上|开外)")
 _AT_MOST_BEFORE = re.compile(r"(不到|不足|不满|不超过|没超过|没有超过|没到|小于|低于|少于|不够|未满|未超过)$")
-_AT_LEAST_BEFORE = re.compile(r"(超过|超出|大于|多于|高于|不止|起码|至少|扩到|扩成|扩大到|变成)$")
+_AT_LEAST_BEFORE = re.compile(r"(超过|超出|大于|多于|高于|不止|起码|至少)$")
 # 「十几平」「二十几个平方」: read as the middle of the ten; 「六七十平」: as the upper of the two
 _SOME_TENS = re.compile(r"([一二三四五六七八九两]?十)几")
 _TWO_TENS = re.compile(r"([一二三四五六七八九])([一二三四五六七八九])十")
@@ -48,7 +48,7 @@ class StatedArea:
 def stated_area(text: str) -> StatedArea | None:
     """The one area the question states, with its bound; None when it states none, or several
     that differ (「原来一百平，现在扩成一百八十平」: which one is asked is for a person to read)."""
-    num = _to_digits(_TWO_TENS.sub(r"\2十", _SOME_TENS.sub(r"\1五", text)))
+    num = to_digits(_TWO_TENS.sub(r"\2十", _SOME_TENS.sub(r"\1五", text)))
     found, end = [], 0
     for m in AREA_RE.finditer(num):
         if found and _CORRECTION.search(num[end:m.start()]):

@@ -412,10 +412,11 @@ class Understander:
                 if code in u.ambiguous:  # the trade said which of the name's variants (药品经营许可证（批发）)
                     u.ambiguous = []
         # the area said decides between the region's small-food registration and the food licence
-        # (「同心开个小吃店，八十平米，办许可还是登记证」: the registration; the other of the two is dropped,
-        # or the registration's own entries outrank the licence for a 200 ㎡ restaurant), unless another permit is
-        # what is asked (「同心一百平的饭馆消防要查吗」「…想卖烟，烟这块咋办」) or every permit is
-        # (「…九十平米，要办几个证」: the list); a permit of the trade named beside it (清真) stays
+        # (「同心开个小吃店，八十平米，办许可还是登记证」: the registration), and the other of the two is
+        # dropped (kept at half, the registration's curated entry still outranked the licence for a 200 ㎡
+        # restaurant); not when another permit is what is asked (「同心一百平的饭馆消防要查吗」「…想卖烟，
+        # 烟这块咋办」) or every permit is (「…九十平米，要办几个证」: the list); a permit of the trade named
+        # beside it (清真) stays
         decided = None if u.asks_all else area_item(self.area_rules, text, u.region)
         if decided:
             code, rule = decided

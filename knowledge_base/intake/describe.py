@@ -170,7 +170,8 @@ def found_food_sale(text: str) -> bool:
     return bool(FOOD_SALE_RE.search(masked))
 
 
-def _to_digits(text: str) -> str:
+def to_digits(text: str) -> str:
+    """Chinese numerals as digits (cn2an: 一百二十平 → 120平); the text as it is where cn2an gives up."""
     try:
         with warnings.catch_warnings():  # cn2an warns on stderr for what it leaves as it is (五六十, 万)
             warnings.simplefilter("ignore", UserWarning)
@@ -220,7 +221,7 @@ class Describer:
             if not part.strip():
                 continue
             raw = part
-            out.append(Clause(raw, _to_digits(raw), start, bool(CORRECTION.search(raw)), False,
+            out.append(Clause(raw, to_digits(raw), start, bool(CORRECTION.search(raw)), False,
                               bool(LATER.search(raw)), bool(PROVISIONAL.search(raw))))
         for i, c in enumerate(out):
             # a clause that takes back without naming anything: 「后来想想算了不卖了」
