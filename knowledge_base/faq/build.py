@@ -247,17 +247,17 @@ def area_rules(catalog) -> list[dict]:
     intake bundle (小餐饮 ≤ ``nx_small_catering_max_m2``, a shop selling food ≤ ``nx_small_shop_max_m2``:
     the registration; a 小餐饮 above: the licence; a shop above is left to the ranking, since selling
     only prepackaged food is then a filing).  Read by ``area.area_item``."""
+    from knowledge_base.intake.lexicon import build_lexicon
     from knowledge_base.rules.food import NX_SMALL_CATERING, NX_SMALL_SHOP, SMALL_CATERING_KEYS
 
-    def words(keys) -> list[str]:
-        out = set()
-        for k in keys:
-            ind = catalog.industries[k]
-            out |= {as_read(w) for w in [*ind.synonyms, *str(ind.name).split("/")] if len(as_read(w)) >= 2}
-        return sorted(out)
+    # the intake's own words for each activity, so a trade is read here as the intake reads it
+    activity_words = build_lexicon(catalog).activity_words
 
-    catering = words(k for k in catalog.industries if k in SMALL_CATERING_KEYS)
-    shops = words(k for k, ind in catalog.industries.items() if "food_retail" in ind.tags)
+    def words(keep) -> list[str]:
+        return sorted({as_read(w) for w, key in activity_words.items() if keep(key) and len(as_read(w)) >= 2})
+
+    catering = words(lambda key: key in SMALL_CATERING_KEYS)
+    shops = words(lambda key: "food_retail" in catalog.industries[key].tags)
     rules = []
     for code, region in sorted(catalog.regions.items()):
         if NX_SMALL_CATERING in region.parameters:

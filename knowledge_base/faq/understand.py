@@ -122,6 +122,15 @@ _ASKS_ALL = re.compile(
     "|(证|许可|手续)(都)?有哪些|(一共|总共|所有)(的)?(要)?(办)?(证|许可|手续)")
 
 
+def _exceptions(words) -> re.Pattern:
+    """One pattern for a list of words a cue is not read inside (``licensing_not``, ``subjects_not``),
+    masked out before the cues are looked for: the longest first (开不开门 before 开门); each a
+    word, or a regular expression where it holds a lookaround or a character class (开药(?!店|房):
+    开药店 is opening a pharmacy; 卖[^，。的给]{0,4}感冒药)."""
+    words = sorted(words or [], key=len, reverse=True)
+    return re.compile("|".join(w if "(?" in w or "[" in w else re.escape(w) for w in words) or "(?!)")
+
+
 def _said(text: str, cue: str, *, negatable: bool) -> bool:
     """``cue`` occurs in ``text``; when ``negatable``, not right after 不 or 没 (「不看病」)."""
     at = text.find(cue)
@@ -188,8 +197,8 @@ class Understander:
         self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
         self.patterns = [(cat, re.compile(p)) for cat, ps in lexicon.get("refusal_patterns", {}).items() for p in ps]
         self.subjects: list[str] = sorted(lexicon.get("refusal_subjects", []), key=len, reverse=True)
-        # … not said inside these (自建房 holds 建房; 「卖感冒药」 holds 感冒): regular expressions
-        self.subjects_not = re.compile("|".join(lexicon.get("refusal_subjects_not") or []) or "(?!)")
+        # … not said inside these (自建房 holds 建房; 「卖感冒药」 holds 感冒)
+        self.subjects_not = _exceptions(lexicon.get("refusal_subjects_not"))
         self.soft: set[str] = set(lexicon.get("refusal_soft", []))  # refuse only when no permit is named …
         self.negatable: set[str] = set(lexicon.get("refusal_negatable", []))  # … nor said after 不/没 (不看病)
         self.negatable_subjects: set[str] = set().union(*(self.intents.get(c, []) for c in self.negatable))
@@ -197,9 +206,7 @@ class Understander:
         # … nor a trade with a licensing ask (「开个小诊所，就我一个人看病，得办哪些手续」)
         self.licence_ask = re.compile(lexicon.get("licence_ask") or "(?!)")
         self.licensing_words: list[str] = lexicon.get("licensing_words", [])
-        nots = sorted(lexicon.get("licensing_not") or [], key=len, reverse=True)  # 开不开门 before 开门
-        # a word, or a word with a lookahead (开药(?!店|房): 开药店 is opening a pharmacy)
-        self.licensing_not = re.compile("|".join(w if "(?" in w else re.escape(w) for w in nots) or "(?!)")
+        self.licensing_not = _exceptions(lexicon.get("licensing_not"))
         # names, activity hints and subject terms compete for the longest match (刻章店 is an
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
