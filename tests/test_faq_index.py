@@ -892,7 +892,11 @@ def test_pinyin_initials_of_every_name_are_derived():
     assert made["spjy"] == "食品经营" and made["spjyxkz"] == "食品经营许可证"
     assert made["yhbz"] == "烟花爆竹" and made["wsxk"] == "卫生许可"
     assert "yyzz" not in made  # spelt out by hand already
-    assert "xk" not in made  # fewer than four letters: too many words share them
+    assert "xk" not in made  # fewer than three letters: too many words share them
+    three = derived_abbreviations(["旅行社", "小作坊", "公积金", "时尚社", "实时色"], {})
+    assert three["lxs"] == "旅行社" and three["xzf"] == "小作坊" and three["gjj"] == "公积金"
+    assert "sss" not in three  # 时尚社 and 实时色 share it: neither is guessed
+    assert "gsp" not in derived_abbreviations(["高水平"], {})  # GSP is the drug trade's own Latin word
     # two names with the same initials: neither is guessed
     assert "sssb" not in derived_abbreviations(["时尚设备", "实时上报"], {})
 
@@ -914,6 +918,9 @@ def test_derived_initials_are_spelt_out_in_questions(built):
     u = idx.understander("xiaofang检查 开饭店 要吗")  # typed in pinyin, the input method off
     assert "消防" in u.question and "fire_safety_check" in u.items
     assert "ktv" in idx.understander("开ktv要什么证").question  # a Latin word is never read as initials
+    u = idx.understander("lxs 审批 要交经营场所的产权证明么")  # three letters, a whole Latin word
+    assert "旅行社" in u.question and "travel_agency" in u.items
+    assert "gsp" in idx.understander("开药店gsp认证还要吗").question
 
 
 def test_refusal_cues_negated_or_owned_by_the_permit_are_context(built):

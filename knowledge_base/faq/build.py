@@ -143,7 +143,8 @@ def free_trades(catalog, taken: set[str]) -> dict[str, str]:
 
 # Latin words callers type as themselves, never as pinyin initials
 _LATIN_WORDS = frozenset({"wifi", "http", "https", "www", "html", "logo", "shop", "mall", "taxi", "vlog", "oppo", "vivo",
-                          "ipad", "iphone", "java", "spa", "ktv", "diy", "app", "vip", "pos", "led", "sos", "cbd"})
+                          "ipad", "iphone", "java", "spa", "ktv", "diy", "app", "vip", "pos", "led", "sos", "cbd",
+                          "gsp", "icp", "otc", "ccc", "mcn", "ceo", "gps", "usb", "nfc", "sim", "gmp", "del", "sys"})
 
 
 def _leading_cuts(word: str) -> list[int]:
@@ -168,8 +169,9 @@ def _spelt_by_hand(hand) -> set[str]:
 
 def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozenset()) -> dict[str, str]:
     """Pinyin initials callers type for a name (spjy → 食品经营, yhbz → 烟花爆竹, wsxkz → 卫生许可证,
-    yzth → 一照通行): of every name, trade word and reform term written in Chinese, the initials of
-    the whole word and of each of its leading parts cut where jieba cuts it, four letters or more.
+    yzth → 一照通行, lxs → 旅行社, xzf → 小作坊): of every name, trade word and reform term written in
+    Chinese, the initials of the whole word and of each of its leading parts cut where jieba cuts it,
+    three letters or more (a Latin run is expanded only whole: 「lxs许可」, never the lxs of a word).
     Initials two words would share, a Latin word (ktv, wifi, or one the lexicon knows) and what
     aliases.yaml spells out by hand are left out."""
     from pypinyin import Style, lazy_pinyin
@@ -181,7 +183,7 @@ def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozens
         for end in _leading_cuts(word):
             prefix = word[:end]
             letters = "".join(lazy_pinyin(prefix, style=Style.FIRST_LETTER)).lower()
-            if len(letters) >= 4 and letters.isascii() and letters.isalpha():
+            if len(letters) >= 3 and letters.isascii() and letters.isalpha():
                 made.setdefault(letters, set()).add(prefix)
     taken = _spelt_by_hand(hand)
     return {k: next(iter(v)) for k, v in sorted(made.items())
