@@ -136,6 +136,8 @@ def test_the_trade_described_decides_over_the_permit_named(built):
     pre = u("只卖包装好的零食饮料，还用办食品经营许可证不？").items
     assert pre["food_prepackaged_filing"] == 1.0 and pre["food_business_license"] == 0.5
     assert u("净系卖樽装水同包装食品，使唔使攞食品经营许可证").items["food_prepackaged_filing"] == 1.0
+    assert u("便利店不卖散装，全部都是包装货，要办食品经营许可证吗").items["food_prepackaged_filing"] == 1.0
+    assert u("喺中山开间士多，淨係卖包装嘢食同汽水，使唔使申请食品许可").items["food_prepackaged_filing"] == 1.0
     assert "food_prepackaged_filing" not in u("开饭店卖炒菜要办食品经营许可证吗").items
     assert u("小厂子生产消毒液，要办卫生许可吗").items["disinfection_product"] == 1.0
     # veterinary drugs, a ride-hailing car's 运输证, making bottled water: the trade's own permit
