@@ -903,6 +903,11 @@ def test_pinyin_initials_of_every_name_are_derived():
     assert three["lxs"] == "旅行社" and three["xzf"] == "小作坊" and three["gjj"] == "公积金"
     assert "sss" not in three  # 时尚社 and 实时色 share it: neither is guessed
     assert "gsp" not in derived_abbreviations(["高水平"], {})  # GSP is the drug trade's own Latin word
+    # two words read as the same permit share their initials; read otherwise, neither is guessed
+    same = {"清真准营证": ("halal_food_permit",), "清真执业证": ("halal_food_permit",)}
+    assert derived_abbreviations(["清真准营证", "清真执业证"], {}, meaning=same)["qzzyz"] == "清真准营证"
+    apart = {**same, "清真执业证": ("medical_institution",)}
+    assert "qzzyz" not in derived_abbreviations(["清真准营证", "清真执业证"], {}, meaning=apart)
     # two names with the same initials: neither is guessed
     assert "sssb" not in derived_abbreviations(["时尚设备", "实时上报"], {})
 
@@ -927,6 +932,7 @@ def test_derived_initials_are_spelt_out_in_questions(built):
     u = idx.understander("lxs 审批 要交经营场所的产权证明么")  # three letters, a whole Latin word
     assert "旅行社" in u.question and "travel_agency" in u.items
     assert "gsp" in idx.understander("开药店gsp认证还要吗").question
+    assert "halal_food_permit" in idx.understander("qzzyz是啥证，我开羊肉馆要不要").items  # 清真准营证 / 清真执业证
 
 
 def test_refusal_cues_negated_or_owned_by_the_permit_are_context(built):

@@ -167,13 +167,16 @@ def _spelt_by_hand(hand) -> set[str]:
     return {re.sub(r"\(.*", "", p) for p in hand}
 
 
-def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozenset()) -> dict[str, str]:
+def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozenset(),
+                          meaning: dict[str, object] | None = None) -> dict[str, str]:
     """Pinyin initials callers type for a name (spjy → 食品经营, yhbz → 烟花爆竹, wsxkz → 卫生许可证,
     yzth → 一照通行, lxs → 旅行社, xzf → 小作坊): of every name, trade word and reform term written in
     Chinese, the initials of the whole word and of each of its leading parts cut where jieba cuts it,
     three letters or more (a Latin run is expanded only whole: 「lxs许可」, never the lxs of a word).
     Initials two words would share, a Latin word (ktv, wifi, or one the lexicon knows) and what
-    aliases.yaml spells out by hand are left out."""
+    aliases.yaml spells out by hand are left out; two words that mean the same (``meaning``: the
+    permits, activities and entries the lexicon reads in each) share them, the shorter spelt out
+    (qzzyz: 清真准营证 and 清真执业证, both the halal permit)."""
     from pypinyin import Style, lazy_pinyin
 
     made: dict[str, set[str]] = {}
@@ -186,8 +189,13 @@ def derived_abbreviations(words, hand: dict[str, str], latin: set[str] = frozens
             if len(letters) >= 3 and letters.isascii() and letters.isalpha():
                 made.setdefault(letters, set()).add(prefix)
     taken = _spelt_by_hand(hand)
-    return {k: next(iter(v)) for k, v in sorted(made.items())
-            if len(v) == 1 and k not in _LATIN_WORDS and k not in latin and k not in taken}
+    meaning = meaning or {}
+
+    def one_sense(v: set[str]) -> bool:
+        return len(v) == 1 or (all(w in meaning for w in v) and len({meaning[w] for w in v}) == 1)
+
+    return {k: min(v, key=lambda w: (len(w), w)) for k, v in sorted(made.items())
+            if one_sense(v) and k not in _LATIN_WORDS and k not in latin and k not in taken}
 
 
 def spelled_pinyin(words, taken=(), latin: set[str] = frozenset()) -> dict[str, str]:
@@ -373,7 +381,9 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     for category, codes in (oos.get("owned") or {}).items():
         if unknown := [c for c in codes if c not in catalog.items]:
             raise ValueError(f"data/faq/out_of_scope.yaml: unknown item code(s) {unknown} in owned.{category}")
-    initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin)
+    read_as = {w: (frozenset(item_words.get(w, ())), frozenset(hint_words.get(w, ())), frozenset(general_terms.get(w, ())))
+               for w in (*item_words, *hint_words, *general_terms)}
+    initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin, read_as)
     spelled = spelled_pinyin([*item_words, *hint_words, *general_terms, *place_words],
                              {*initials, *_spelt_by_hand(abbreviations)}, latin)
     return {
