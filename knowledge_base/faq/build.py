@@ -376,16 +376,16 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         for t in e.terms:
             general_terms.setdefault(t.lower(), []).append(e.id)
             term_topics.setdefault(t.lower(), set()).add(e.topic)
-    trades = free_trades(catalog, {*item_words, *hint_words, *general_terms, *not_items, *place_words})
-    latin = {w for w in (*item_words, *hint_words, *general_terms) if w.isascii()}
+    named = [*item_words, *hint_words, *general_terms]  # every name, trade word and reform term
+    trades = free_trades(catalog, {*named, *not_items, *place_words})
+    latin = {w for w in named if w.isascii()}
     for category, codes in (oos.get("owned") or {}).items():
         if unknown := [c for c in codes if c not in catalog.items]:
             raise ValueError(f"data/faq/out_of_scope.yaml: unknown item code(s) {unknown} in owned.{category}")
     read_as = {w: (frozenset(item_words.get(w, ())), frozenset(hint_words.get(w, ())), frozenset(general_terms.get(w, ())))
-               for w in (*item_words, *hint_words, *general_terms)}
-    initials = derived_abbreviations([*item_words, *hint_words, *general_terms], abbreviations, latin, read_as)
-    spelled = spelled_pinyin([*item_words, *hint_words, *general_terms, *place_words],
-                             {*initials, *_spelt_by_hand(abbreviations)}, latin)
+               for w in named}
+    initials = derived_abbreviations(named, abbreviations, latin, read_as)
+    spelled = spelled_pinyin([*named, *place_words], {*initials, *_spelt_by_hand(abbreviations)}, latin)
     return {
         "general_terms": general_terms,
         # a subject word of entries of several topics (一照通行: what it is, how long, the fee…) says
