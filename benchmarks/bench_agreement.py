@@ -3,7 +3,9 @@
 Every figure in ``bench_faq.py`` counts a hit as right when it is the (item, topic) one writer gave.
 A second helper, given only the contract, the seeds and the questions (not the writer's labels nor
 the entries), labelled a random 600 in-scope and 100 out-of-scope questions of two sets again
-(``benchmarks/data/faq_second_labels.yaml``).  This prints, per set and pooled:
+(fresh38, fresh39), and another helper those of two later sets (fresh53, fresh54, whose writers file
+far more questions under scope) (``benchmarks/data/faq_second_labels.yaml``).  This prints, per set
+and pooled:
 
 - the two labellers' agreement: (item, topic), item alone, topic alone, in/out of scope;
 - the served search's hit@1 and hit@3 against the writer, against the second labeller, and against
