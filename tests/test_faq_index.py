@@ -485,6 +485,46 @@ def test_calibrated_methods_on_the_calibration_set(built):
     assert rep["hybrid"]["answered_correct"] > rep["dense"]["answered_correct"]
 
 
+def test_pinned_weights_replace_the_fit_and_the_report_keeps_both(built, tmp_path):
+    """Pinned ranking weights are used as given; the report scores them with the grid's own count
+    and keeps what the fit picked; the file applies to the e5 embedders it names only."""
+    from knowledge_base.faq.calibrate import CALIBRATION_SET, PINNED_WEIGHTS, fit_weights, pinned_weights
+
+    _, _, idx, _ = built
+    qs = load_blind(CALIBRATION_SET).in_scope[:80]
+    sigs, goods = [idx.signals(q, method="hybrid") for q, _ in qs], [g for _, g in qs]
+    fitted, rep = fit_weights(idx, sigs, goods)
+    same, again = fit_weights(idx, sigs, goods, fitted)  # the fit's own point scores as the grid did
+    assert same == fitted and (again["hit@1"], again["hit@3"]) == (rep["hit@1"], rep["hit@3"])
+    pin = {"alpha": 0.0, "tau": 0.0, "mu": 0.0, "eta": 0.0, "gamma": 0.0}  # dense alone: worse
+    w, prep = fit_weights(idx, sigs, goods, pin)
+    assert w == pin and prep["pinned"] and prep["fit"]["weights"] == fitted
+    assert prep["hit@1"] < prep["fit"]["hit@1"] <= prep["best_hit@1"]
+    (tmp_path / "faq").mkdir()
+    (tmp_path / PINNED_WEIGHTS).write_text(
+        'embedders: ["onnx:", "st:e5"]\nweights: {alpha: 0.04, tau: 0.15, mu: 0.08, eta: 0.04, gamma: 0.01}\n',
+        encoding="utf-8")
+    assert pinned_weights(tmp_path, "onnx:int8:9229b59cdcaa:6")["tau"] == 0.15
+    assert pinned_weights(tmp_path, "st:e5-small-st:c8c540e2:470637416")["mu"] == 0.08
+    assert pinned_weights(tmp_path, idx.embedder.name) is None  # the fake embedder: fitted
+    assert pinned_weights(tmp_path / "nowhere", "onnx:int8:x:6") is None
+    (tmp_path / PINNED_WEIGHTS).write_text('embedders: ["onnx:"]\nweights: {alpha: 0.04}\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="tau"):
+        pinned_weights(tmp_path, "onnx:int8:x:6")
+
+
+def test_the_repository_pins_grid_weights_for_both_e5_runtimes():
+    """The pinned file's weights lie on the grid the fit searches (eta a multiple of mu it allows)."""
+    from knowledge_base.faq.calibrate import GRID, pinned_weights
+    from knowledge_base.settings import ROOT
+
+    for name in ("onnx:int8:9229b59cdcaa:6", "onnx:fp32:9229b59cdcaa:6", "st:e5-small-st:c8c540e2:1"):
+        w = pinned_weights(ROOT / "data", name)
+        assert w is not None, name
+        assert w["alpha"] in GRID["alpha"] and w["tau"] in GRID["tau"] and w["mu"] in GRID["mu"]
+        assert w["gamma"] in GRID["gamma"] and any(abs(r * w["mu"] - w["eta"]) < 1e-9 for r in GRID["eta"])
+
+
 def test_region_only_entries_filtered(tmp_path, catalog):
     entries = [
         FaqEntry(id="general.a", topic="general", question="宁夏小餐馆要办什么证", answer="登记证。", region="tongxin",

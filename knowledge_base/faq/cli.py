@@ -109,6 +109,33 @@ def search(q: str, k: int = 3, method: str = "hybrid", region: Optional[str] = N
         console.print(f"[dim]short ({len(r.hits[0].short)}): {r.hits[0].short}[/dim]")
 
 
+@app.command("pin-weights")
+def pin_weights(runtime: Optional[str] = typer.Option(None)):
+    """Write the ranking weights the live build's grid search picked into the pinned file
+    (data/faq/ranking_weights.yaml), for the next build to use.  Measure, then commit."""
+    import re
+
+    from knowledge_base.faq.build import current_build
+    from knowledge_base.faq.calibrate import PINNED_WEIGHTS
+
+    s = _settings(None, runtime)
+    build = current_build(s.index_dir)
+    if build is None or not (build / "calibration.json").exists():
+        raise typer.Exit(f"no calibrated FAQ index in {s.index_dir}")
+    cal = json.loads((build / "calibration.json").read_text(encoding="utf-8"))
+    rep = (cal.get("report") or {}).get("weights") or {}
+    fit = (rep.get("fit") or {}).get("weights") or cal["weights"]
+    path = s.data_dir / PINNED_WEIGHTS
+    line = "weights: {" + ", ".join(f"{k}: {fit[k]:g}" for k in ("alpha", "tau", "mu", "eta", "gamma")) + "}"
+    text = path.read_text(encoding="utf-8")
+    text, n = re.subn(r"^weights:.*$", line, text, count=1, flags=re.M)
+    if not n:
+        raise typer.Exit(f"{path} has no weights line")
+    path.write_text(text, encoding="utf-8")
+    console.print(f"{path}: {line} (the fit's hit@1 {rep.get('fit', rep).get('hit@1', 0):.4f}, "
+                  f"the pinned weights' {rep.get('hit@1', 0):.4f})")
+
+
 @app.command()
 def entries():
     """Count generated/curated entries and list overrides."""
