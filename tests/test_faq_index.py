@@ -120,6 +120,13 @@ def test_names_callers_make_provinces_and_background(built):
     ningxia = u("宁夏的小作坊登记证去哪办")
     assert ningxia.province == "ningxia" and ningxia.region is None
     assert set(ningxia.items) == {"nx_food_registration"} and not ningxia.ambiguous
+    # another province's name for the same registration, said with a place: that place's own
+    tongxin = u("同心县豫海镇小吃店登记证去哪办")  # 小吃店登记证 names 河南's 小经营店登记证
+    assert set(tongxin.items) == {"nx_food_registration"} and tongxin.region == "tongxin"
+    assert set(u("睢县小吃店登记证去哪办").items) == {"ha_small_shop_registration"}  # 河南's, in 河南
+    assert set(u("小吃店登记证去哪办").items) == {"ha_small_shop_registration"}  # no place: the name decides
+    # no counterpart in the province (广东 has no small-shop registration): the name still decides
+    assert set(u("中山小吃店登记证去哪办").items) == {"ha_small_shop_registration"}
     # the business licence beside another permit or an activity is the prerequisite, not the subject
     bg = u("房产中介领了执照多少天内要去备案")
     assert bg.items["business_registration"] == 0.25 and "real_estate_agency_filing" in bg.hinted  # below the activity

@@ -361,6 +361,12 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         provs = sorted({key for name, key in prov_names.items() if len(name) >= 2 and name in text})
         if provs:
             item_provinces[code] = provs
+    counterparts: dict[str, list[str]] = {}  # aliases.yaml: province_counterparts
+    for group in extra.get("province_counterparts") or []:
+        if unknown := [c for c in group if c not in catalog.items]:
+            raise ValueError(f"data/faq/aliases.yaml: unknown item code(s) {unknown} in province_counterparts")
+        for c in group:
+            counterparts.setdefault(c, []).extend(k for k in group if k != c and k not in counterparts[c])
     item_regions = {code: sorted(r for r, reg in catalog.regions.items() if any(ri.code == code for ri in reg.items))
                     for code in catalog.items}
     weak = sorted(weak_words)
@@ -399,7 +405,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "background": sorted(str(c) for c in extra.get("background") or []),
         "permits_in_general": str(extra.get("permits_in_general") or ""),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
-        "item_provinces": item_provinces,
+        "item_provinces": item_provinces, "counterparts": counterparts,
         "item_regions": item_regions, "terms": [str(t) for t in extra.get("terms") or []],
         "refusal_intents": {k: [str(c).lower() for c in v] for k, v in (oos.get("intents") or {}).items()},
         "refusal_patterns": {k: [str(c) for c in v] for k, v in (oos.get("patterns") or {}).items()},

@@ -192,6 +192,7 @@ class Understander:
         self.place_words: dict[str, list] = lexicon.get("place_words", {})  # word -> [region, district|None]
         self.province_words: dict[str, str] = lexicon.get("province_words", {})  # 宁夏 -> province key
         self.item_provinces: dict[str, list[str]] = lexicon.get("item_provinces", {})
+        self.counterparts: dict[str, list[str]] = lexicon.get("counterparts", {})  # the same permit in another province
         self.region_province: dict[str, str] = lexicon.get("region_province", {})
         self.item_regions: dict[str, list[str]] = lexicon.get("item_regions", {})
         self.intents: dict[str, list[str]] = lexicon.get("refusal_intents", {})
@@ -340,6 +341,9 @@ class Understander:
             codes = [c for c in self.item_words[w] if self._available(c, u.province)]
             if not codes and w in self.weak:  # 登记证 in 阳春 is not 宁夏's 登记证
                 continue
+            if not codes:  # 小吃店登记证 (河南's) in 同心 is 宁夏's own registration
+                codes = sorted({k for c in self.item_words[w] for k in self.counterparts.get(c, ())
+                                if self._available(k, u.province)})
             codes = codes or self.item_words[w]
             if w in self.weak:
                 weights = {c: 0.5 / len(codes) for c in codes}
