@@ -271,6 +271,9 @@ def pick_gate_plateau(meets: np.ndarray, answered: np.ndarray, rej_raw: np.ndarr
     return max(np.ndindex(meets.shape), key=key)
 
 
+WEIGHT_NAMES = ("alpha", "tau", "mu", "eta", "gamma")
+
+
 def fit_weights(index, sigs: list, goods: list[frozenset], pinned: dict | None = None) -> tuple[dict, dict]:
     """The grid's plateau (``pick_plateau``) and its report; with ``pinned``, those weights instead,
     the report saying how they score beside what the fit picks (``fit``)."""
@@ -279,33 +282,34 @@ def fit_weights(index, sigs: list, goods: list[frozenset], pinned: dict | None =
     good = _good_mask(index, goods)
     rows = np.arange(len(sigs))
     answerable = good.any(1)
-    axes = [GRID[k] for k in ("alpha", "tau", "mu", "eta", "gamma")]
+
+    def count(w: dict) -> tuple[int, int]:
+        """First hits right, and right ones in the top three, under weights ``w`` (query.scores' sum)."""
+        s = comps["dense"] + w["alpha"] * comps["bm25"] + w["tau"] * comps["topic"] + w["mu"] * comps["item"] \
+            + w["eta"] * comps["hint"] + w["gamma"] * comps["general"] + comps["fixed"]
+        best_good = np.where(good, s, -np.inf).max(1)  # hit@3: fewer than 3 entries above the best right one
+        return int(good[rows, s.argmax(1)].sum()), int(((s > best_good[:, None]).sum(1) < 3)[answerable].sum())
+
+    def at(ix) -> dict:
+        a, t, m, r, g = (axes[k][i] for k, i in enumerate(ix))
+        return {"alpha": a, "tau": t, "mu": m, "eta": r * m, "gamma": g}  # eta is a multiple of mu
+
+    axes = [GRID[k] for k in WEIGHT_NAMES]
     shape = tuple(len(a) for a in axes)
     h1s, h3s = np.zeros(shape), np.zeros(shape)
     for ix in itertools.product(*(range(n) for n in shape)):
-        a, t, m, r, g = (axes[k][i] for k, i in enumerate(ix))
-        h = r * m
-        s = comps["dense"] + a * comps["bm25"] + t * comps["topic"] + m * comps["item"] + h * comps["hint"] \
-            + g * comps["general"] + comps["fixed"]
-        h1s[ix] = good[rows, s.argmax(1)].sum()
-        best_good = np.where(good, s, -np.inf).max(1)  # hit@3: fewer than 3 entries above the best right one
-        h3s[ix] = ((s > best_good[:, None]).sum(1) < 3)[answerable].sum()
+        h1s[ix], h3s[ix] = count(at(ix))
     ix = pick_plateau(h1s, h3s, axes)
-    a, t, m, r, g = (axes[k][i] for k, i in enumerate(ix))
-    weights = {"alpha": a, "tau": t, "mu": m, "eta": r * m, "gamma": g}
+    weights = at(ix)
     n = max(1, len(sigs))
     rep = {"hit@1": float(h1s[ix]) / n, "hit@3": float(h3s[ix]) / n, "n": len(sigs),
            "best_hit@1": float(h1s.max()) / n}
     if not pinned:
         return weights, rep
-    w = {k: float(pinned[k]) for k in ("alpha", "tau", "mu", "eta", "gamma")}
-    s = comps["dense"] + w["alpha"] * comps["bm25"] + w["tau"] * comps["topic"] + w["mu"] * comps["item"] \
-        + w["eta"] * comps["hint"] + w["gamma"] * comps["general"] + comps["fixed"]
-    best_good = np.where(good, s, -np.inf).max(1)
-    fit = {**rep, "weights": weights}
-    return w, {"pinned": True, "hit@1": float(good[rows, s.argmax(1)].sum()) / n,
-               "hit@3": float(((s > best_good[:, None]).sum(1) < 3)[answerable].sum()) / n,
-               "n": len(sigs), "best_hit@1": rep["best_hit@1"], "fit": fit}
+    w = {k: float(pinned[k]) for k in WEIGHT_NAMES}
+    h1, h3 = count(w)
+    return w, {"pinned": True, "hit@1": h1 / n, "hit@3": h3 / n, "n": len(sigs), "best_hit@1": rep["best_hit@1"],
+               "fit": {**rep, "weights": weights}}
 
 
 def pinned_weights(data_dir: Path | None, embedder_name: str | None) -> dict | None:
@@ -320,10 +324,10 @@ def pinned_weights(data_dir: Path | None, embedder_name: str | None) -> dict | N
     if not any(embedder_name.startswith(p) for p in raw.get("embedders") or ()):
         return None
     w = raw.get("weights") or {}
-    missing = {"alpha", "tau", "mu", "eta", "gamma"} - set(w)
+    missing = set(WEIGHT_NAMES) - set(w)
     if missing:
         raise ValueError(f"{path}: weights lack {sorted(missing)}")
-    return {k: float(w[k]) for k in ("alpha", "tau", "mu", "eta", "gamma")}
+    return {k: float(w[k]) for k in WEIGHT_NAMES}
 
 
 def _rows(index, sigs: list, method: str, weights: dict | None, goods: list[frozenset] | None):

@@ -116,7 +116,7 @@ def pin_weights(runtime: Optional[str] = typer.Option(None)):
     import re
 
     from knowledge_base.faq.build import current_build
-    from knowledge_base.faq.calibrate import PINNED_WEIGHTS
+    from knowledge_base.faq.calibrate import PINNED_WEIGHTS, WEIGHT_NAMES
 
     s = _settings(None, runtime)
     build = current_build(s.index_dir)
@@ -126,7 +126,7 @@ def pin_weights(runtime: Optional[str] = typer.Option(None)):
     rep = (cal.get("report") or {}).get("weights") or {}
     fit = (rep.get("fit") or {}).get("weights") or cal["weights"]
     path = s.data_dir / PINNED_WEIGHTS
-    line = "weights: {" + ", ".join(f"{k}: {fit[k]:g}" for k in ("alpha", "tau", "mu", "eta", "gamma")) + "}"
+    line = "weights: {" + ", ".join(f"{k}: {fit[k]:g}" for k in WEIGHT_NAMES) + "}"
     text = path.read_text(encoding="utf-8")
     text, n = re.subn(r"^weights:.*$", line, text, count=1, flags=re.M)
     if not n:
