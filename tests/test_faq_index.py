@@ -520,6 +520,20 @@ def test_pinned_weights_replace_the_fit_and_the_report_keeps_both(built, tmp_pat
         pinned_weights(tmp_path, "onnx:int8:x:6")
 
 
+def test_editing_the_pinned_weights_changes_the_calibration_key(tmp_path):
+    """The key a build compares its stored calibration with covers the pinned weights: editing
+    them refits the gate instead of keeping one fitted for other weights."""
+    from knowledge_base.faq.calibrate import PINNED_WEIGHTS, calibration_set_key
+
+    (tmp_path / "faq").mkdir()
+    none = calibration_set_key(tmp_path)
+    (tmp_path / PINNED_WEIGHTS).write_text("weights: {alpha: 0.04, tau: 0.15}\n", encoding="utf-8")
+    first = calibration_set_key(tmp_path)
+    (tmp_path / PINNED_WEIGHTS).write_text("weights: {alpha: 0.04, tau: 0.11}\n", encoding="utf-8")
+    assert len({none, first, calibration_set_key(tmp_path)}) == 3
+    assert calibration_set_key(tmp_path) == calibration_set_key(tmp_path)  # a key, not a stamp
+
+
 def test_the_repository_pins_grid_weights_for_both_e5_runtimes():
     """The pinned file's weights lie on the grid the fit searches (eta a multiple of mu it allows)."""
     from knowledge_base.faq.calibrate import GRID, pinned_weights

@@ -737,12 +737,10 @@ def rebuild(settings, *, catalog=None, edits=None, embedder=None, progress: bool
         from knowledge_base.faq.embedders import make_embedder
 
         embedder = make_embedder(settings)
-    from knowledge_base.faq.calibrate import PINNED_WEIGHTS, calibration_set_key
+    from knowledge_base.faq.calibrate import calibration_set_key
 
     entries = build_entries(catalog, settings.data_dir, edits)
     base = hashlib.sha1("".join(e.content_hash() for e in build_entries(catalog, settings.data_dir)).encode())
-    pinned = Path(settings.data_dir) / PINNED_WEIGHTS  # editing the pinned weights refits the gate
-    pin = hashlib.sha1(pinned.read_bytes()).hexdigest()[:8] if pinned.exists() else "-"
-    key = f"{calibration_set_key()}:{base.hexdigest()[:16]}:{FORMAT_VERSION}:{DEDUPE_COS}:{pin}"
+    key = f"{calibration_set_key(settings.data_dir)}:{base.hexdigest()[:16]}:{FORMAT_VERSION}:{DEDUPE_COS}"
     return build_index(entries, embedder, settings.index_dir, catalog=catalog, data_dir=settings.data_dir,
                        progress=progress, calibrate=calibrate, calibration_key=key)

@@ -520,8 +520,9 @@ def load_calibration() -> Labelled | None:
                     [q for x in sets for q in x.out_of_scope])
 
 
-def calibration_set_key() -> str | None:
-    """What the calibration was fitted on (the sets' content and the gate's rules)."""
+def calibration_set_key(data_dir: Path | None = None) -> str | None:
+    """What the calibration was fitted on (the sets' content and the gate's rules) and with (the
+    weights pinned under ``data_dir``: editing them refits the gate)."""
     if not any(p.exists() for p in CALIBRATION_SETS):
         return None
     import hashlib
@@ -529,6 +530,9 @@ def calibration_set_key() -> str | None:
     h = hashlib.sha1(b"".join(p.read_bytes() for p in (*SCOPE_SETS, *WEIGHT_ONLY_SETS) if p.exists()))
     h.update(repr((TARGET_REJECTION, ROBUST_REJECTION, GRID, COVERAGES, KAPPAS, SCOPE_ANCHORED, SCOPE_OTHER,
                    TIERS, GATE_VERSION)).encode())
+    pinned = Path(data_dir) / PINNED_WEIGHTS if data_dir is not None else None
+    if pinned is not None and pinned.exists():
+        h.update(pinned.read_bytes())
     return h.hexdigest()[:16]
 
 
@@ -552,7 +556,7 @@ def calibrate_index(index, data_dir: Path | None = None) -> dict | None:
         data_dir = get_settings().data_dir
     pinned = pinned_weights(data_dir, getattr(index.embedder, "name", None))
     cal = calibrate(index, labelled, scope_p=scope_p, weight_only=extra, weight_in=weight_in, pinned=pinned)
-    cal["set_key"] = calibration_set_key()
+    cal["set_key"] = calibration_set_key(data_dir)
     return cal
 
 
