@@ -1022,6 +1022,30 @@ def test_tax_amounts_debts_trademarks_and_emigration_are_refused(built):
     assert u("个体户也要去税务那边做登记吗").refusal is None  # tax registration is in scope
 
 
+def test_an_unknown_item_code_in_the_faq_data_fails_the_build_saying_where(tmp_path, catalog):
+    """Every section of aliases.yaml and out_of_scope.yaml that names items is checked against the
+    catalog: a misspelt code is an error naming the file, the section and the code."""
+    import shutil
+
+    from knowledge_base.faq.build import lexicon
+    from knowledge_base.settings import ROOT
+
+    cases = [("aliases.yaml", "  seed_business: [种子, 卖种子, 种子店]", "  seed_busines: [种子, 卖种子, 种子店]",
+              "aliases.yaml hints: unknown item code.*seed_busines"),
+             ("aliases.yaml", "  - [ha_small_shop_registration, nx_food_registration]",
+              "  - [ha_small_shop_registration, nx_food_registratio]",
+              "aliases.yaml province_counterparts: unknown item code.*nx_food_registratio")]
+    for n, (name, good, bad, message) in enumerate(cases):
+        data = tmp_path / str(n)
+        shutil.copytree(ROOT / "data", data)
+        path = data / "faq" / name
+        text = path.read_text(encoding="utf-8")
+        assert good in text
+        path.write_text(text.replace(good, bad), encoding="utf-8")
+        with pytest.raises(ValueError, match=message):
+            lexicon(catalog, data)
+
+
 def test_a_labelled_alternative_is_a_pair_or_an_item_code(tmp_path):
     from knowledge_base.faq.calibrate import load_blind
     p = tmp_path / "faq_blind_x.yaml"

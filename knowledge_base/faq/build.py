@@ -279,6 +279,12 @@ def area_rules(catalog) -> list[dict]:
     return rules
 
 
+def _known_codes(catalog, codes, where: str) -> None:
+    """A data file naming an item the catalog lacks fails the build, saying which and where."""
+    if unknown := sorted({str(c) for c in codes if c not in catalog.items}):
+        raise ValueError(f"{where}: unknown item code(s) {unknown}")
+
+
 def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     """What query understanding reads (stored in meta.json; no catalog at query time)."""
     faq_dir = Path(data_dir) / FAQ_DATA
@@ -294,39 +300,33 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     for code, item in catalog.items.items():
         for n in name_variants(item, catalog):
             add(n, code)
+    _known_codes(catalog, extra.get("names") or {}, "data/faq/aliases.yaml names")
     for code, words in (extra.get("names") or {}).items():
-        if code not in catalog.items:
-            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r}")
         for w in words:
             add(str(w), code)
     weak_words = {str(w).lower() for w in extra.get("weak") or []}
-    for code in extra.get("background") or []:
-        if code not in catalog.items:
-            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in background")
+    _known_codes(catalog, extra.get("background") or [], "data/faq/aliases.yaml background")
     for word, code in derived_names(catalog, item_words, weak_words).items():
         add(word, code)
     not_items = sorted({str(w).lower() for w in extra.get("not_items") or []})
     for w in not_items:
         item_words.pop(w, None)
     hint_words: dict[str, list[str]] = {}
+    _known_codes(catalog, extra.get("hints") or {}, "data/faq/aliases.yaml hints")
     for code, words in (extra.get("hints") or {}).items():
-        if code not in catalog.items:
-            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in hints")
         for w in words:
             w = str(w).lower()
             if w not in item_words:
                 hint_words.setdefault(w, []).append(code)
     derived_hints(catalog, item_words, hint_words, skip={str(w).lower() for w in extra.get("derived_hints_skip") or []})
     bare = {as_read(str(w)): str(code) for w, code in (extra.get("bare") or {}).items()}
-    if unknown := sorted(c for c in bare.values() if c not in catalog.items):
-        raise ValueError(f"data/faq/aliases.yaml: unknown item code(s) {unknown} in bare")
+    _known_codes(catalog, bare.values(), "data/faq/aliases.yaml bare")
     # what the question says of the trade decides the permit over the one the caller names
     # (「只卖包装好的零食，还用办食品经营许可证不」: the filing, not the licence)
     overrides: dict[str, list[str]] = {}
     parts = {str(k): str(v) for k, v in (extra.get("override_parts") or {}).items()}
+    _known_codes(catalog, extra.get("overrides") or {}, "data/faq/aliases.yaml overrides")
     for code, pats in (extra.get("overrides") or {}).items():
-        if code not in catalog.items:
-            raise ValueError(f"data/faq/aliases.yaml: unknown item code {code!r} in overrides")
         for pat in pats:
             pat = expand_parts(str(pat), parts)
             re.compile(pat)  # a broken expression fails the build, not a search
@@ -363,8 +363,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
             item_provinces[code] = provs
     counterparts: dict[str, list[str]] = {}  # aliases.yaml: province_counterparts
     for group in extra.get("province_counterparts") or []:
-        if unknown := [c for c in group if c not in catalog.items]:
-            raise ValueError(f"data/faq/aliases.yaml: unknown item code(s) {unknown} in province_counterparts")
+        _known_codes(catalog, group, "data/faq/aliases.yaml province_counterparts")
         for c in group:
             counterparts.setdefault(c, []).extend(k for k in group if k != c and k not in counterparts[c])
     item_regions = {code: sorted(r for r, reg in catalog.regions.items() if any(ri.code == code for ri in reg.items))
@@ -386,8 +385,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
     trades = free_trades(catalog, {*named, *not_items, *place_words})
     latin = {w for w in named if w.isascii()}
     for category, codes in (oos.get("owned") or {}).items():
-        if unknown := [c for c in codes if c not in catalog.items]:
-            raise ValueError(f"data/faq/out_of_scope.yaml: unknown item code(s) {unknown} in owned.{category}")
+        _known_codes(catalog, codes, f"data/faq/out_of_scope.yaml owned.{category}")
     read_as = {w: (frozenset(item_words.get(w, ())), frozenset(hint_words.get(w, ())), frozenset(general_terms.get(w, ())))
                for w in named}
     initials = derived_abbreviations(named, abbreviations, latin, read_as)
