@@ -72,7 +72,7 @@ FRESH37_SET = blind_set("fresh37")
 # fresh39 (1,803 + 299), fresh40 (2,360 + 330), fresh41 (2,033 + 261), fresh42 (1,941 + 267), fresh43
 # (1,761 + 257), fresh44 (2,040 + 271), fresh45 (1,584 + 267), fresh46 (1,657 + 262), fresh47 (1,744 + 295),
 # fresh48 (1,782 + 282), fresh49 (1,645 + 273), fresh50 (1,563 + 280), fresh51 (1,743 + 280), fresh53 (1,686 +
-# 276), fresh54 (1,675 + 273) and fresh55 (1,625 + 269), each run once blind 2026-12-05 or 2026-12-06, join nothing either (no join tried); nor fresh52 (1,634 + 279),
+# 276), fresh54 (1,675 + 273), fresh55 (1,625 + 269) and fresh56 (1,853 + 293), each run once blind 2026-12-05 or 2026-12-06, join nothing either (no join tried); nor fresh52 (1,634 + 279),
 # written as a final set, seven of its questions printed by mistake before its run: like fresh31, nothing
 # learns from it
 GATE_ONLY_SETS = (FRESH37_SET,)
