@@ -439,6 +439,37 @@ def test_licence_with_the_permits_in_general_is_context(built):
     assert alone.items.get("business_registration") == 1.0  # the licence alone is still the subject
     assert not any(v > 0 for v in alone.subjects.values())
     assert u("办执照和办食品许可证能一起办吗").items.get("food_business_license") == 1.0  # a named permit is no "in general"
+    assert both.together and not alone.together
+    # the permits said going along with the licence, with no connector before them
+    assert u("营业执照变更了，许可证要一起变吗").together and not u("营业执照变更了要去哪里办").together
+
+
+def test_the_licence_with_the_permits_in_general_ranks_general_entries_up(built):
+    """「法人换了，执照和许可证能一起变更吗」 asks about the two together, which the reform's change entry
+    answers, not the licence's own change entry: the general entries get TOGETHER_BONUS; the licence
+    alone, or another permit named beside it, gets none."""
+    from knowledge_base.faq.query import TOGETHER_BONUS
+
+    _, _, idx, _ = built
+    general, licence = idx.by_id["general.reform_change"], idx.by_id["business_registration.change"]
+
+    def lead(q):
+        fixed = idx.components(idx.signals(q))["fixed"]
+        return fixed[general] - fixed[licence]
+
+    assert lead("法人换了，执照和许可证能一起变更吗") - lead("法人换了，执照要变更吗") == pytest.approx(TOGETHER_BONUS)
+    assert lead("法人换了，执照和食品经营许可证能一起变更吗") == lead("法人换了，执照要变更吗")
+
+
+def test_a_trade_says_which_of_the_permits_a_weak_name_shares(built):
+    """生产许可证 is food's SC or the industrial licence: said alone both stay low; a trade said beside
+    it (钢筋, an industrial product) points at its own and the other drops."""
+    _, _, idx, _ = built
+    u = idx.understander
+    alone = u("生产许可证要多久").items
+    assert alone.get("food_production_license") == alone.get("industrial_product_license") > 0
+    steel = u("晋中做钢筋的厂子，得办生产许可证不").items
+    assert steel["industrial_product_license"] >= 0.5 > steel.get("food_production_license", 0.0)
 
 
 def test_traditional_characters_read_as_simplified(built):

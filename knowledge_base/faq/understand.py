@@ -46,6 +46,9 @@ class Understanding:
     trades: list[str] = field(default_factory=list)
     # the list of every permit is asked for (「开奶茶店要办哪些证」「几个证」「都要啥」), not one permit's rules
     asks_all: bool = False
+    # the licence said with the permits in general (「执照和许可证能一起变更吗」「执照加许可一块办要几天」):
+    # the two together are the subject, which the general entries answer
+    together: bool = False
     region: str | None = None
     district: str | None = None
     province: str | None = None  # the region's province, or a province named alone (宁夏的…)
@@ -330,6 +333,7 @@ class Understander:
             u.trades = sorted({self.trade_words[w] for _, w in _matches(text, self._trades, list(taken))})
         evidence: dict[str, float] = {}
         conditions: set[str] = set()  # general entries said only by a condition term (健康证)
+        split: set[str] = set()  # the items a weak name several share (生产许可证: food or industrial)
         for _, w in found:
             if w in self.general_terms:
                 for eid in self.general_terms[w]:
@@ -347,6 +351,8 @@ class Understander:
             codes = codes or self.item_words[w]
             if w in self.weak:
                 weights = {c: 0.5 / len(codes) for c in codes}
+                if len(codes) > 1:
+                    split.update(codes)
             elif len(codes) > 1:
                 # variants one name fits equally (no place to decide): all named, shown together;
                 # the share of regions listing each only orders them
@@ -365,6 +371,7 @@ class Understander:
         # the licence named with the permits in general (「执照和几个许可证一起用一照通行申请，总共多少天」):
         # the reform's terms stay the subject and the licence is context, as beside another permit
         together = strong and named_strongly <= self.background and self._permits_in_general(text, found)
+        u.together = together
         if strong and not together:
             u.subjects = {eid: 0.0 for eid in u.subjects}
         # activities point at an item (药店 → 药品经营许可) when no permit is named, or only a
@@ -378,11 +385,16 @@ class Understander:
                 if len(codes) > 1 and not u.ambiguous and not named_strongly:
                     u.ambiguous = sorted(codes, key=self._prior, reverse=True)  # 作坊: which province's
                 for c in codes:
-                    if c in evidence and c not in u.hinted:
+                    # a trade said beside a weak name several share says which of them (「做钢筋的厂子，
+                    # 得办生产许可证不」: the industrial licence, not food's)
+                    if c in evidence and c not in u.hinted and c not in split:
                         continue
                     evidence[c] = max(evidence.get(c, 0.0), 0.5 / len(codes))
                     u.hinted.add(c)
                 u.item_words.append(w)
+        pointed = split & u.hinted
+        if pointed:
+            evidence = {c: (min(ev, 0.1) if c in split - pointed else ev) for c, ev in evidence.items()}
         # a condition of permits (健康证) said beside a permit or a trade is that permit's condition
         # (「办登记证的时候要不要健康证」「开快餐店…是不是个个都得有健康证」): its entry stays named (a
         # candidate, the gate's subject) but is pushed down, as a permit said after 除了 is (every
