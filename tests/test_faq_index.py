@@ -870,6 +870,27 @@ def test_a_trade_known_to_need_no_permit_is_answered_by_a_general_entry(built):
     assert idx.understander("开五金店要不要许可证").trades == ["hardware_shop"]
 
 
+def test_a_third_hit_far_behind_gives_way_to_the_first_permits_next_topic(built):
+    """The third hit, another permit's, far behind the first (more than FAR_BEHIND) gives way to the
+    first hit's permit under the likeliest topic not shown; close behind, or the first's own, it stays."""
+    from knowledge_base.faq.query import FAR_BEHIND
+
+    _, _, idx, _ = built
+    sig = idx.signals("开饭店要什么证")
+    sig.u.topics = {"scope": 0.6, "process": 0.1, "materials": 0.3}
+    first, second, other = (idx.by_id[i] for i in ("food_business_license.scope", "food_business_license.process",
+                                                    "tobacco_retail.scope"))
+    materials = idx.by_id["food_business_license.materials"]
+    score = np.full(len(idx.entries), 0.5, dtype=np.float32)
+    score[first], score[second], score[other] = 1.2, 1.15, 1.2 - 2 * FAR_BEHIND
+    order = [first, second, other]
+    assert idx._next_topic(sig, order, score)[:3] == [first, second, materials]
+    score[other] = 1.2 - FAR_BEHIND / 2  # close behind: another permit may be meant
+    assert idx._next_topic(sig, order, score) == order
+    score[other] = 1.2 - 2 * FAR_BEHIND
+    assert idx._next_topic(sig, [first, other, second], score) == [first, other, second]  # the first's own third
+
+
 def test_the_list_of_every_permit_asked_for_a_trade_ranks_general_entries_up(built):
     """「开奶茶店要办哪些证」 asks for the whole list (the rules engine's bundle), not one permit's scope:
     with only an activity pointing at a permit, the general entries get LIST_BONUS; a permit named,
