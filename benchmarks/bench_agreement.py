@@ -12,6 +12,10 @@ and pooled:
   either (a hit either of them would file there);
 - hit@1 and hit@3 on the questions both file alike (where the label is not in doubt), and on the others.
 
+The four sets teach the topic classifier since 2026-12-06 (``calibrate.TOPIC_ONLY_SETS``), with the
+writer's topics: the search's figures on them are optimistic since, the agreement itself is not.  The
+figures of ``docs/faq-runs.md`` were measured before.
+
     .venv/bin/python benchmarks/bench_agreement.py              # the served index (var/faq_index)
     .venv/bin/python benchmarks/bench_agreement.py --sets fresh38
 """

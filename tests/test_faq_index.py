@@ -643,11 +643,17 @@ def test_scope_crossfit_never_scores_a_question_it_learned():
 
 
 def test_final_blind_set_trains_and_calibrates_nothing():
-    from knowledge_base.faq.calibrate import CALIBRATION_SETS, SCOPE_SETS, TOPIC_SETS
+    from knowledge_base.faq.calibrate import (CALIBRATION_SETS, CLASSIFIER_SETS, SCOPE_SETS, TOPIC_ONLY_SETS,
+                                              TOPIC_SETS, WEIGHT_ONLY_SETS, blind_set)
 
     bench = _bench("bench_faq")
-    assert bench.FINAL_SET not in {*SCOPE_SETS, *TOPIC_SETS, *CALIBRATION_SETS}
-    assert set(CALIBRATION_SETS) | set(TOPIC_SETS) <= set(SCOPE_SETS)
+    assert bench.FINAL_SET not in {*SCOPE_SETS, *TOPIC_SETS, *CALIBRATION_SETS, *WEIGHT_ONLY_SETS}
+    assert set(CALIBRATION_SETS) | set(CLASSIFIER_SETS) <= set(SCOPE_SETS)
+    assert set(TOPIC_SETS) == set(CLASSIFIER_SETS) | set(TOPIC_ONLY_SETS)
+    assert not set(TOPIC_ONLY_SETS) & set(SCOPE_SETS)  # the later final sets teach topics, not scope
+    held_out = {blind_set("fresh31"), blind_set("fresh52")}  # nothing learns from them
+    assert not held_out & {*SCOPE_SETS, *TOPIC_SETS, *CALIBRATION_SETS, *WEIGHT_ONLY_SETS}
+    assert all(p.exists() for p in (*TOPIC_SETS, *SCOPE_SETS))
 
 
 def test_every_blind_label_names_a_catalog_item_or_none(catalog, faq_entries):
