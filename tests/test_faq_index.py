@@ -628,6 +628,28 @@ def test_scope_classifier_binary_probabilities_are_logistic_regressions():
     assert abs(sum(model.proba("随便问问").values()) - 1.0) < 1e-5
 
 
+def test_ngram_classifier_vocabulary_as_arrays_gives_the_same_probabilities(tmp_path):
+    """The vocabulary is held as a sorted array (not a dict of 160,000 strings); saved and loaded, and
+    loaded from a build that stored it as JSON, the probabilities are the trained model's."""
+    import json
+
+    from knowledge_base.faq.ngram import NgramClassifier
+
+    examples = [("食品经营许可证要多久", "time_limit"), ("烟草证要带啥材料", "materials"), ("卫生许可证多少钱", "fee"),
+                ("开饭店要几天", "time_limit"), ("办证要交什么材料", "materials"), ("收不收费", "fee")]
+    model = NgramClassifier.train(examples, ["time_limit", "materials", "fee"])
+    model.save(tmp_path / "new.npz")
+    np.savez_compressed(tmp_path / "old.npz", idf=model.idf, coef=model.coef.T, intercept=model.intercept,
+                        meta=np.frombuffer(json.dumps({"labels": model.labels, "vocab": model.vocab},
+                                                      ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
+    questions = ["烟草证要多久", "材料", "ktv收费吗", "", "？？", "完全无关的话"]
+    for path in ("new.npz", "old.npz"):
+        loaded = NgramClassifier.load(tmp_path / path)
+        assert [loaded.proba(q) for q in questions] == [model.proba(q) for q in questions]
+    p = model.proba("开饭店要几天")
+    assert p["time_limit"] == max(p.values()) and "要多" in model.vocab
+
+
 def test_scope_crossfit_never_scores_a_question_it_learned():
     """Calibration reads P(in scope) from a classifier trained without the question's set, and
     without any question that set shares with another."""

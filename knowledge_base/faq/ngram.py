@@ -42,25 +42,35 @@ class NgramClassifier:
     def __init__(self, labels: list[str], vocab: dict[str, int], idf: np.ndarray, coef: np.ndarray,
                  intercept: np.ndarray):
         self.labels = list(labels)
-        self.vocab = vocab
+        # the vocabulary as a sorted array of n-grams and their columns, not a dict: two classifiers'
+        # 160,000 n-grams held as Python strings and dict slots took 60 MB of the API process
+        grams = sorted(vocab)
+        self.grams = np.asarray(grams, dtype=f"<U{max(map(len, grams), default=1)}")
+        self.columns = np.asarray([vocab[g] for g in grams], dtype=np.int64)
         self.idf = idf.astype(np.float32)
         self.coef = np.ascontiguousarray(coef.T, dtype=np.float32)  # (n_features, n_labels)
         self.intercept = intercept.astype(np.float32)
 
     # ---- query time
 
+    @property
+    def vocab(self) -> dict[str, int]:
+        """n-gram -> column (built on demand: saving, tests)."""
+        return dict(zip(self.grams.tolist(), self.columns.tolist()))
+
     def _vector(self, text: str) -> tuple[np.ndarray, np.ndarray]:
         counts = features(text)
-        cols, vals = [], []
-        for g, c in counts.items():
-            j = self.vocab.get(g)
-            if j is not None:
-                cols.append(j)
-                vals.append((1.0 + math.log(c)) * float(self.idf[j]))
-        if not cols:
+        if not counts or not len(self.grams):
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
-        v = np.asarray(vals, dtype=np.float32)
-        return np.asarray(cols, dtype=np.int64), v / float(np.linalg.norm(v))
+        keys = np.asarray(list(counts), dtype=str)
+        pos = np.minimum(np.searchsorted(self.grams, keys), len(self.grams) - 1)
+        known = self.grams[pos] == keys
+        if not known.any():
+            return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.float32)
+        cols = self.columns[pos[known]]
+        tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))[known]
+        v = ((1.0 + np.log(tf)) * self.idf[cols]).astype(np.float32)
+        return cols, v / float(np.linalg.norm(v))
 
     def proba(self, text: str) -> dict[str, float]:
         cols, vals = self._vector(text)
@@ -74,14 +84,19 @@ class NgramClassifier:
 
     def save(self, path: Path) -> None:
         np.savez_compressed(path, idf=self.idf, coef=self.coef.T, intercept=self.intercept,
-                            meta=np.frombuffer(json.dumps({"labels": self.labels, "vocab": self.vocab},
-                                                          ensure_ascii=False).encode("utf-8"), dtype=np.uint8))
+                            grams=self.grams, columns=self.columns,
+                            meta=np.frombuffer(json.dumps({"labels": self.labels}, ensure_ascii=False).encode("utf-8"),
+                                               dtype=np.uint8))
 
     @classmethod
     def load(cls, path: Path) -> "NgramClassifier":
         z = np.load(path)
         meta = json.loads(bytes(z["meta"]).decode("utf-8"))
-        return cls(meta["labels"], meta["vocab"], z["idf"], z["coef"], z["intercept"])
+        if "grams" not in z.files:  # a build from before the arrays: the vocabulary as JSON
+            return cls(meta["labels"], meta["vocab"], z["idf"], z["coef"], z["intercept"])
+        model = cls(meta["labels"], {}, z["idf"], z["coef"], z["intercept"])
+        model.grams, model.columns = z["grams"], z["columns"].astype(np.int64)
+        return model
 
     # ---- build time
 
