@@ -279,13 +279,19 @@ def test_general_questions_get_general_alternatives(built):
     assert r.hits[2].item_code is not None  # the third is another subject
 
 
-def test_alternatives_are_the_named_permits_other_topic_then_another_subject(built):
+def test_alternatives_are_the_named_permits_other_topic_then_another_subject(built, monkeypatch):
+    from knowledge_base.faq import query
+
     _, _, idx, _ = built
-    r = idx.search("烟证要不要配管理员", k=3)
+    # another subject however far behind (the third's next topic, FAR_BEHIND, has its own test)
+    monkeypatch.setattr(query, "FAR_BEHIND", 10.0)
+    r = idx.search("烟证要不要配管理员", k=3, use_cache=False)
     assert [h.item_code for h in r.hits[:2]] == ["tobacco_retail"] * 2
     assert r.hits[0].topic != r.hits[1].topic
     assert r.hits[2].item_code != "tobacco_retail"  # the third: the next most likely other subject
-    assert [h.item_code for h in idx.search("烟证要不要配管理员", k=5).hits].count("tobacco_retail") >= 3
+    assert [h.item_code for h in idx.search("烟证要不要配管理员", k=5, use_cache=False).hits].count("tobacco_retail") >= 3
+    monkeypatch.setattr(query, "FAR_BEHIND", 0.0)  # any other subject behind the first gives way
+    assert [h.item_code for h in idx.search("烟证要不要配管理员", k=3, use_cache=False).hits] == ["tobacco_retail"] * 3
 
 
 def test_an_entry_labellers_split_with_another_brings_it_second(built, monkeypatch):
