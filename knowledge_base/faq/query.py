@@ -49,6 +49,7 @@ ALTERNATIVES_FROM = 30  # the hits after the first are chosen among this many be
 # fresh31 0.968 -> 0.975, fresh52 0.964 -> 0.968.  0.04 gave 0.971, 0.10 (simulated) 0.9727 against 0.9731
 FAR_BEHIND = 0.06
 REGION_ONLY_PENALTY = 0.02
+OUT_OF_PLACE = -1e3  # another region's (or province's) own entry: out of the ranking (_fixed)
 # the wordings' FAISS index is an HNSW graph (build.write_dense_index): the 128 nearest wordings of a
 # question are found among ~1/3 of the vectors, 0.5 ms instead of 1.1 ms after the encoder has
 # evicted them from the cache (recall of those 128 against exact search 0.99, of the first ten
@@ -508,13 +509,13 @@ class FaqIndex:
         prov = reg_prov.get(region) if region else province
         for i, e in enumerate(self.entries):
             if region and e.region and e.region != region:
-                fixed[i] = -1e3
+                fixed[i] = OUT_OF_PLACE
                 continue
             if not region and e.region:
                 if not prov:
                     fixed[i] -= REGION_ONLY_PENALTY
                 elif reg_prov.get(e.region) != prov:
-                    fixed[i] = -1e3
+                    fixed[i] = OUT_OF_PLACE
                     continue
             if prov and self.entry_provinces[i] and prov not in self.entry_provinces[i]:
                 fixed[i] -= PROVINCE_PENALTY
@@ -604,7 +605,7 @@ class FaqIndex:
         for topic in sorted(sig.u.topics, key=sig.u.topics.get, reverse=True):
             if topic in shown:
                 continue
-            cand = ix[(self.entry_topic[ix] == TOPICS.index(topic)) & (score[ix] > score[first] - 1.0)]
+            cand = ix[(self.entry_topic[ix] == TOPICS.index(topic)) & (score[ix] > OUT_OF_PLACE / 2)]  # not another place's
             if len(cand):
                 j = int(cand[np.argmax(score[cand])])
                 return [order[0], order[1], j, *[i for i in order[2:] if i != j]]
