@@ -656,6 +656,32 @@ def test_ngram_classifier_vocabulary_as_arrays_gives_the_same_probabilities(tmp_
     assert p["time_limit"] == max(p.values()) and "要多" in model.vocab
 
 
+def test_ngram_classifier_cache_returns_the_trained_model_and_refits_on_other_examples(tmp_path, monkeypatch):
+    """A build reads a classifier trained before on the same examples from the cache folder (the
+    same probabilities, no fit); other examples, labels or settings are fitted anew."""
+    from knowledge_base.faq.ngram import NgramClassifier
+
+    examples = [("食品经营许可证要多久", "time_limit"), ("烟草证要带啥材料", "materials"), ("卫生许可证多少钱", "fee"),
+                ("开饭店要几天", "time_limit"), ("办证要交什么材料", "materials"), ("收不收费", "fee")]
+    labels = ["time_limit", "materials", "fee"]
+    fits = []
+    fit = NgramClassifier._fit.__func__
+    monkeypatch.setattr(NgramClassifier, "_fit", classmethod(lambda cls, *a, **kw: fits.append(1) or fit(cls, *a, **kw)))
+    first = NgramClassifier.train(examples, labels, cache_dir=tmp_path)
+    again = NgramClassifier.train(examples, labels, cache_dir=tmp_path)
+    questions = ["烟草证要多久", "材料", "ktv收费吗", ""]
+    assert len(fits) == 1 and len(list(tmp_path.glob("*.npz"))) == 1
+    assert [again.proba(q) for q in questions] == [first.proba(q) for q in questions]
+    NgramClassifier.train(examples + [("执照费用", "fee")], labels, cache_dir=tmp_path)
+    NgramClassifier.train(examples, labels, c=1.0, cache_dir=tmp_path)
+    NgramClassifier.train(examples, labels)  # no cache: always fitted, nothing stored
+    assert len(fits) == 4 and len(list(tmp_path.glob("*.npz"))) == 3
+    (next(tmp_path.glob("*.npz"))).write_bytes(b"damaged")  # a damaged file is fitted again, not trusted
+    for e, c in ((examples, 4.0), (examples + [("执照费用", "fee")], 4.0), (examples, 1.0)):
+        NgramClassifier.train(e, labels, c=c, cache_dir=tmp_path)
+    assert len(fits) == 5
+
+
 def test_scope_crossfit_never_scores_a_question_it_learned():
     """Calibration reads P(in scope) from a classifier trained without the question's set, and
     without any question that set shares with another."""

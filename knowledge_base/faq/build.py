@@ -599,14 +599,15 @@ def dedupe(vectors: np.ndarray, text_entry: list[int], cos: float = DEDUPE_COS) 
 
 def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, data_dir: Path,
                 progress: bool = False, keep: int = 3, batch_size: int = 64, calibrate: bool | str = True,
-                calibration_key: str | None = None):
+                calibration_key: str | None = None, cache_dir: Path | None = None):
     """Write a new build next to the live one (reusing unchanged vectors), calibrate it,
     then switch ``CURRENT``.  Returns (FaqIndex, BuildReport).
 
     ``calibrate``: True fits weights and gate on the calibration set; "auto" keeps the live
     build's calibration when it was fitted for the same embedder on the same set (a
     maintainer's edit moves no threshold: ``calibration_key`` names the calibration set and
-    the catalog-made entries), else fits; False leaves the defaults."""
+    the catalog-made entries), else fits; False leaves the defaults.  ``cache_dir``: the
+    classifiers trained before on the same examples are read from there, not fitted again."""
     from knowledge_base.faq.pinyin import PinyinCorrector, build_tables
     from knowledge_base.faq.query import FaqIndex
     from knowledge_base.faq.calibrate import SCOPE_SETS
@@ -663,8 +664,8 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
     else:
         tables = {**build_tables(words), "key": words_key}
     understander = Understander(lex, PinyinCorrector(tables))
-    classifier = NgramClassifier.train(topic_examples(active, understander.mask), list(TOPICS))
-    scope = train_scope(active, SCOPE_SETS)
+    classifier = NgramClassifier.train(topic_examples(active, understander.mask), list(TOPICS), cache_dir=cache_dir)
+    scope = train_scope(active, SCOPE_SETS, cache_dir=cache_dir)
 
     meta = {
         "format": FORMAT_VERSION, "embedder": embedder.name, "dim": dim,
@@ -695,7 +696,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
         elif calibrate:
             from knowledge_base.faq.calibrate import calibrate_index
 
-            cal = calibrate_index(index, data_dir)
+            cal = calibrate_index(index, data_dir, cache_dir=cache_dir)
             if cal is not None:
                 cal["key"] = calibration_key
         else:
@@ -741,4 +742,5 @@ def rebuild(settings, *, catalog=None, edits=None, embedder=None, progress: bool
     base = hashlib.sha1("".join(e.content_hash() for e in build_entries(catalog, settings.data_dir)).encode())
     key = f"{calibration_set_key(settings.data_dir)}:{base.hexdigest()[:16]}:{FORMAT_VERSION}:{DEDUPE_COS}"
     return build_index(entries, embedder, settings.index_dir, catalog=catalog, data_dir=settings.data_dir,
-                       progress=progress, calibrate=calibrate, calibration_key=key)
+                       progress=progress, calibrate=calibrate, calibration_key=key,
+                       cache_dir=Path(settings.cache_dir) / "classifiers")

@@ -551,8 +551,9 @@ def calibration_set_key(data_dir: Path | None = None) -> str | None:
     return h.hexdigest()[:16]
 
 
-def calibrate_index(index, data_dir: Path | None = None) -> dict | None:
-    """Calibrate on the calibration sets (when they exist)."""
+def calibrate_index(index, data_dir: Path | None = None, *, cache_dir: Path | None = None) -> dict | None:
+    """Calibrate on the calibration sets (when they exist).  ``cache_dir``: trained scope
+    classifiers kept by their examples (``NgramClassifier.train``)."""
     labelled = load_calibration()
     if labelled is None:
         return None
@@ -560,7 +561,7 @@ def calibrate_index(index, data_dir: Path | None = None) -> dict | None:
     if getattr(index.understander, "scope", None) is not None:
         from knowledge_base.faq.scope import crossfit
 
-        scope_p = crossfit(index.entries, CALIBRATION_SETS, SCOPE_SETS)
+        scope_p = crossfit(index.entries, CALIBRATION_SETS, SCOPE_SETS, cache_dir=cache_dir)
     extra = [q for p in WEIGHT_ONLY_SETS if p.exists() for q in load_blind(p).in_scope]
     # load_calibration reads the sets in CALIBRATION_SETS' order, the gate's own last
     assert not GATE_ONLY_SETS or CALIBRATION_SETS[-len(GATE_ONLY_SETS):] == GATE_ONLY_SETS

@@ -78,7 +78,7 @@ def calibrate(embedder: Optional[str] = typer.Option(None), runtime: Optional[st
 
     s = _settings(embedder, runtime)
     index = FaqIndex.load(s.index_dir, make_embedder(s))
-    cal = calibrate_index(index)
+    cal = calibrate_index(index, s.data_dir, cache_dir=s.cache_dir / "classifiers")
     if cal is None:
         raise typer.Exit("no calibration set")
     index.save_calibration(cal)

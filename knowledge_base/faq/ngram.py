@@ -16,8 +16,12 @@ query time with numpy: no scikit-learn import when searching.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import math
+import os
+import tempfile
+import zipfile
 from collections import Counter
 from pathlib import Path
 
@@ -26,6 +30,7 @@ import numpy as np
 from knowledge_base.faq.text import compact
 
 NGRAMS = (1, 2, 3)
+CACHE_KEEP = 24  # trained models kept under the cache folder (the newest used)
 
 
 def features(masked: str) -> Counter:
@@ -102,9 +107,42 @@ class NgramClassifier:
 
     @classmethod
     def train(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float = 4.0,
-              min_df: int = 1) -> "NgramClassifier":
+              min_df: int = 1, cache_dir: Path | None = None) -> "NgramClassifier":
         """``examples``: (text, label).  Balanced class weights (generated wordings outnumber
-        the few ``general`` ones; in-scope questions outnumber the out-of-scope ones)."""
+        the few ``general`` ones; in-scope questions outnumber the out-of-scope ones).
+
+        ``cache_dir``: a model trained before on the same examples, labels and settings is read
+        from there instead of fitted again (the topic classifier's 175,000 examples take about 30 s;
+        every index build fits it, the tests' builds too); a new fit is stored there."""
+        if cache_dir is None:
+            return cls._fit(examples, labels, c=c, min_df=min_df)
+        import sklearn
+
+        key = hashlib.sha256(json.dumps(["ngram-v1", sklearn.__version__, list(labels), c, min_df, NGRAMS, examples],
+                                        ensure_ascii=False).encode("utf-8")).hexdigest()[:24]
+        path = Path(cache_dir) / f"{key}.npz"
+        if path.exists():
+            try:
+                model = cls.load(path)
+                os.utime(path)
+                return model
+            except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # a damaged file: fit again and replace it
+                pass
+        model = cls._fit(examples, labels, c=c, min_df=min_df)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
+        os.close(fd)
+        try:
+            model.save(Path(tmp))
+            os.replace(tmp, path)  # atomic: two builds at once write the same bytes
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+        for old in sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime)[:-CACHE_KEEP]:
+            old.unlink(missing_ok=True)
+        return model
+
+    @classmethod
+    def _fit(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float, min_df: int) -> "NgramClassifier":
         from sklearn.linear_model import LogisticRegression
         from scipy.sparse import csr_matrix
 

@@ -52,8 +52,8 @@ def scope_examples(entries, paths, *, exclude: Path | None = None) -> list[tuple
     return [x for x in out if x[0] not in held]
 
 
-def train_scope(entries, paths, *, exclude: Path | None = None) -> NgramClassifier:
-    return NgramClassifier.train(scope_examples(entries, paths, exclude=exclude), list(LABELS))
+def train_scope(entries, paths, *, exclude: Path | None = None, cache_dir: Path | None = None) -> NgramClassifier:
+    return NgramClassifier.train(scope_examples(entries, paths, exclude=exclude), list(LABELS), cache_dir=cache_dir)
 
 
 def p_in(classifier: NgramClassifier, cleaned: str) -> float:
@@ -61,14 +61,14 @@ def p_in(classifier: NgramClassifier, cleaned: str) -> float:
     return classifier.proba(cleaned.lower())["in"]
 
 
-def crossfit(entries, fit_paths, all_paths) -> dict[str, float]:
+def crossfit(entries, fit_paths, all_paths, *, cache_dir: Path | None = None) -> dict[str, float]:
     """P(in scope) of every question of ``fit_paths``, each set's scored by a classifier
     trained on ``all_paths`` without it (what the calibration may read)."""
     out: dict[str, float] = {}
     for path in fit_paths:
         if not Path(path).exists():
             continue
-        model = train_scope(entries, all_paths, exclude=path)
+        model = train_scope(entries, all_paths, exclude=path, cache_dir=cache_dir)
         ins, oos = _questions(path)
         for q in (*ins, *oos):
             out[q] = p_in(model, clean_question(q))
