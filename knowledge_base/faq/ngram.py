@@ -107,18 +107,19 @@ class NgramClassifier:
 
     @classmethod
     def train(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float = 4.0,
-              min_df: int = 1, cache_dir: Path | None = None) -> "NgramClassifier":
+              min_df: int = 1, tol: float = 1e-4, cache_dir: Path | None = None) -> "NgramClassifier":
         """``examples``: (text, label).  Balanced class weights (generated wordings outnumber
-        the few ``general`` ones; in-scope questions outnumber the out-of-scope ones).
+        the few ``general`` ones; in-scope questions outnumber the out-of-scope ones).  ``tol``: the
+        solver's tolerance (sklearn's own by default).
 
         ``cache_dir``: a model trained before on the same examples, labels and settings is read
         from there instead of fitted again (the topic classifier's 175,000 examples take about 30 s;
         every index build fits it, the tests' builds too); a new fit is stored there."""
         if cache_dir is None:
-            return cls._fit(examples, labels, c=c, min_df=min_df)
+            return cls._fit(examples, labels, c=c, min_df=min_df, tol=tol)
         import sklearn
 
-        key = hashlib.sha256(json.dumps(["ngram-v1", sklearn.__version__, list(labels), c, min_df, NGRAMS, examples],
+        key = hashlib.sha256(json.dumps(["ngram-v1", sklearn.__version__, list(labels), c, min_df, tol, NGRAMS, examples],
                                         ensure_ascii=False).encode("utf-8")).hexdigest()[:24]
         path = Path(cache_dir) / f"{key}.npz"
         if path.exists():
@@ -128,7 +129,7 @@ class NgramClassifier:
                 return model
             except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # a damaged file: fit again and replace it
                 pass
-        model = cls._fit(examples, labels, c=c, min_df=min_df)
+        model = cls._fit(examples, labels, c=c, min_df=min_df, tol=tol)
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         os.close(fd)
@@ -142,7 +143,8 @@ class NgramClassifier:
         return model
 
     @classmethod
-    def _fit(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float, min_df: int) -> "NgramClassifier":
+    def _fit(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float, min_df: int,
+             tol: float = 1e-4) -> "NgramClassifier":
         from sklearn.linear_model import LogisticRegression
         from scipy.sparse import csr_matrix
 
@@ -171,7 +173,7 @@ class NgramClassifier:
         present = sorted(set(y))
         from threadpoolctl import threadpool_limits
 
-        model = LogisticRegression(C=c, max_iter=3000, class_weight="balanced")
+        model = LogisticRegression(C=c, max_iter=3000, tol=tol, class_weight="balanced")
         with threadpool_limits(1):  # a small problem: BLAS threads only contend on 2 cores
             model.fit(x, y, sample_weight=weights)
         coef = np.zeros((len(labels), len(grams)), dtype=np.float32)
