@@ -646,6 +646,11 @@ def test_scope_classifier_binary_probabilities_are_logistic_regressions():
     assert abs(sum(model.proba("随便问问").values()) - 1.0) < 1e-5
 
 
+# a topic classifier's few examples, for the tests of its storage and cache
+TOPIC_EXAMPLES = [("食品经营许可证要多久", "time_limit"), ("烟草证要带啥材料", "materials"), ("卫生许可证多少钱", "fee"),
+                  ("开饭店要几天", "time_limit"), ("办证要交什么材料", "materials"), ("收不收费", "fee")]
+
+
 def test_ngram_classifier_vocabulary_as_arrays_gives_the_same_probabilities(tmp_path):
     """The vocabulary is held as a sorted array (not a dict of 160,000 strings); saved and loaded, and
     loaded from a build that stored it as JSON, the probabilities are the trained model's."""
@@ -653,8 +658,7 @@ def test_ngram_classifier_vocabulary_as_arrays_gives_the_same_probabilities(tmp_
 
     from knowledge_base.faq.ngram import NgramClassifier
 
-    examples = [("食品经营许可证要多久", "time_limit"), ("烟草证要带啥材料", "materials"), ("卫生许可证多少钱", "fee"),
-                ("开饭店要几天", "time_limit"), ("办证要交什么材料", "materials"), ("收不收费", "fee")]
+    examples = TOPIC_EXAMPLES
     model = NgramClassifier.train(examples, ["time_limit", "materials", "fee"])
     model.save(tmp_path / "new.npz")
     np.savez_compressed(tmp_path / "old.npz", idf=model.idf, coef=model.coef.T, intercept=model.intercept,
@@ -673,8 +677,7 @@ def test_ngram_classifier_cache_returns_the_trained_model_and_refits_on_other_ex
     same probabilities, no fit); other examples, labels or settings are fitted anew."""
     from knowledge_base.faq.ngram import NgramClassifier
 
-    examples = [("食品经营许可证要多久", "time_limit"), ("烟草证要带啥材料", "materials"), ("卫生许可证多少钱", "fee"),
-                ("开饭店要几天", "time_limit"), ("办证要交什么材料", "materials"), ("收不收费", "fee")]
+    examples = TOPIC_EXAMPLES
     labels = ["time_limit", "materials", "fee"]
     fits = []
     fit = NgramClassifier._fit.__func__
