@@ -214,6 +214,9 @@ def test_a_name_taken_back_is_dropped(built):
     assert "fireworks_retail" in u("我要问烟证，不是，是烟花爆竹零售证，过年前能批吗").items
     assert "tobacco_retail" not in u("我要问烟证，不是，是烟花爆竹零售证，过年前能批吗").items
     assert u.retract("是不是开饭店都要办食品证") == "是不是开饭店都要办食品证"  # 是不是 takes nothing back
+    # nor between two names: the question's own 是不是, 对不对, 系唔系 (the name before it is the subject)
+    for q in ("银行开户是不是跟执照一起半天办完", "银行开户对不对，跟执照一起办", "银行开户系唔系同执照一齐办"):
+        assert u.retract(q) == q and "bank_account" in u(q).items, q
 
 
 def assert_refused(u, cases):
@@ -422,6 +425,8 @@ def test_corrections_do_not_cut_words(built):
     u = idx.understander
     assert not u("买的种子不发芽找谁").corrections  # 发芽 is a word: 不发 is not 补发
     assert not u("在朋友圈卖要不要办证").corrections  # 要 is a particle here, not 药
+    assert not u("超市卖要许可吗").corrections  # selling needs a permit: not 卖药许可
+    assert u("农要许可交了材料要等多久").question.startswith("农药许可")  # 要 after 农 stays a typo of 药
     assert not u("执业药师考试什么时候报名").corrections  # no topic cue (是什么) read into 考试
     assert u("消访检查咋申请").question.startswith("消防检查")
 
@@ -488,6 +493,19 @@ def test_callers_words_for_a_trade_point_at_its_permit(built):
     assert u("同心便利店卖血糖试纸要办备案不").items.get("device_class2_filing", 0) >= 0.5
     assert u("他在晋中开个小厂做电线，得去哪办").items.get("industrial_product_license", 0) >= 0.5
     assert "industrial_product_license" not in u("摆个摊卖手机壳充电线，要办执照吗").items
+    assert u("诊所买台DR要办啥许可").items.get("radiation_diagnosis", 0) >= 0.5
+
+
+def test_engraving_for_others_is_the_engraving_trade(built):
+    """A shop engraving seals, giving it up, a permit needed to engrave: the police's engraving
+    permit; a company's own seal stays the company's."""
+    _, _, idx, _ = built
+    u = idx.understander
+    for q in ("在一个店里刻章和卖文具，刻章那部分要单独许可吗", "不做刻章了，许可证怎么注销", "俺开个复印店，要办啥许可才能刻"):
+        items = u(q).items
+        assert items.get("seal_engraving", 0) > items.get("company_seal", 0), q
+    own = u("公司刚拿到执照，去哪刻章").items
+    assert own.get("company_seal", 0) > own.get("seal_engraving", 0)
 
 
 def test_traditional_characters_read_as_simplified(built):

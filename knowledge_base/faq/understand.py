@@ -115,6 +115,10 @@ class WordIndex:
 _LATIN = re.compile("[a-z]+")
 # words of making goods: the trades known to need no permit (Understanding.trades) sell or serve
 _MAKING = re.compile("生产|加工|制造|厂")
+# 要 after selling or opening and before a permit is "needs" (「超市卖要许可吗」「零卖要许可证吗」: does
+# selling need one), never a typo of 药 (卖药许可): the corrector may not touch it.  In the development
+# sets all five questions so written ask whether selling needs a permit; 农要许可, 开要店 stay typos of 药
+_NEEDS = re.compile("(?<=[卖开做办])要(?=许可|证)")
 # the reform's modes of a permit (「审批改为备案是啥意思」): 备案 said so is the reform's, no filing's
 _MODES = re.compile("审批|改(为|成)?备案")
 # asking for the whole list of permits: a plural or a total beside 证, 许可, 手续 or 牌照
@@ -162,8 +166,11 @@ def _matches(text: str, words: WordIndex, taken: list[bool]) -> list[tuple[int, 
 _FOCUS = re.compile(r"(先问|先说|就问|只问|单问|先讲|想先问|我问的是|问的是)(一下|下)?")
 # 「除了营业执照还要别的证么」: the permit after 除了 is held already, not asked about
 _EXCEPT = re.compile(r"除了(办|领|有|那个|这个|个)?")
-# 「…，哦不对，是…」「…，不是，是…」「…唔系，系…」: what follows replaces the name before it
-_RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?(不对|不是|唔系|唔啱|说错了|讲错了|搞错了|打错了)[，,、\s]*(应该是|应该系|是|系)?")
+# 「…，哦不对，是…」「…，不是，是…」「…唔系，系…」: what follows replaces the name before it; not the
+# question's own 是不是, 对不对, 系唔系 (「银行开户是不是跟执照一起办」 asks about the account: read as a
+# retraction it was dropped for the licence, and so were the subjects of 165 development questions)
+_RETRACTION = re.compile(r"[，,、\s]*(哦|噢|呃|啊)?((?<!对)不对|(?<!是)不是|(?<!系)唔系|唔啱|说错了|讲错了|搞错了|打错了)"
+                         r"[，,、\s]*(应该是|应该系|是|系)?")
 
 
 class Understander:
@@ -321,6 +328,8 @@ class Understander:
             protected = [False] * len(cleaned)  # places and names said right are never "corrected"
             _matches(cleaned, self._places, protected)
             _matches(cleaned, self._words, protected)
+            for m in _NEEDS.finditer(cleaned):
+                protected[m.start()] = True
             text, fixes = self.corrector.correct(cleaned, protected)
         text = self.retract(text)
         u = Understanding(question=text, cleaned=cleaned, corrections=fixes, asks_all=bool(_ASKS_ALL.search(text)))
@@ -480,7 +489,7 @@ class Understander:
         """A permit named, then taken back for another (「卫生许可，哦不对，是食品经营许可，多久能批」,
         「我要问烟证，不是，是烟花爆竹零售证」): the question without the name taken back."""
         names = None
-        for m in _RETRACTION.finditer(text):  # 是不是 matches too: the names are read once, when needed
+        for m in _RETRACTION.finditer(text):  # the names are read once, when needed
             if names is None:
                 taken = [False] * len(text)
                 _matches(text, self._places, taken)
