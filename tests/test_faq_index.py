@@ -1158,6 +1158,28 @@ def test_refusal_cues_negated_or_owned_by_the_permit_are_context(built):
     assert u("去诊所看病能刷医保吗").refusal
 
 
+def test_a_businesss_own_invoices_deposit_and_certificate_are_not_refused(built):
+    """不开发票 said of one's own business, a travel agency's guarantee deposit returned, the internet
+    drug information service's 资格证书: the permits' own matters; a shop's missing invoice, money asked
+    back, a person's certificate stay refused."""
+    _, _, idx, _ = built
+    u = idx.understander
+    for q in ("个体户不开发票，也要做税务登记吗", "旅行社注销了质保金能退吗", "互联网药品信息服务资格证书到期咋换"):
+        assert u(q).refusal is None, (q, u(q).refusal)
+    assert_refused(u, [("商家不开发票怎么办，我是消费者", "complaint"), ("网上买的衣服不合身能退吗", "compensation"),
+                       ("导游证到期咋换", "personal_cert")])
+
+
+def test_packaged_seeds_are_no_food_and_a_hotels_police_system_is_the_hotels(built):
+    _, _, idx, _ = built
+    u = idx.understander
+    seeds = u("农资店只卖包装好的种子，不分装，要许可吗").items
+    assert seeds.get("food_prepackaged_filing", 0) < 1.0 and "seed_business" in seeds  # no longer the filing, forced
+    assert u("便利店只卖包装好的饮料零食，要办啥").items.get("food_prepackaged_filing") == 1.0
+    assert "seal_engraving" not in u("开旅馆要装旅馆业治安管理信息系统吗").items
+    assert u("刻章店要装什么刻章治安管理信息系统").items.get("seal_engraving") == 1.0
+
+
 def test_tax_amounts_debts_trademarks_and_emigration_are_refused(built):
     _, _, idx, _ = built
     u = idx.understander
