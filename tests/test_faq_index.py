@@ -501,11 +501,24 @@ def test_engraving_for_others_is_the_engraving_trade(built):
     permit; a company's own seal stays the company's."""
     _, _, idx, _ = built
     u = idx.understander
-    for q in ("在一个店里刻章和卖文具，刻章那部分要单独许可吗", "不做刻章了，许可证怎么注销", "俺开个复印店，要办啥许可才能刻"):
+    for q in ("在一个店里刻章和卖文具，刻章那部分要单独许可吗", "不做刻章了，许可证怎么注销", "俺开个复印店，要办啥许可才能刻",
+              "晋中灵石开个刻字社，刻公章那种，要公安批吗", "我开图文店带刻章要办不", "只刻私章不刻公章要许可吗"):
         items = u(q).items
         assert items.get("seal_engraving", 0) > items.get("company_seal", 0), q
-    own = u("公司刚拿到执照，去哪刻章").items
-    assert own.get("company_seal", 0) > own.get("seal_engraving", 0)
+    for q in ("公司刚拿到执照，去哪刻章", "公章可以随便找家街边刻章店刻吗"):
+        own = u(q).items
+        assert own.get("company_seal", 0) > own.get("seal_engraving", 0), q
+
+
+def test_the_service_taken_on_decides_the_permit(built):
+    """A clinic taking on prenatal checks (母婴保健), a factory making food packaging (the industrial
+    licence, not food production), a pharmacy chain's headquarters (the wholesale-level licence)."""
+    _, _, idx, _ = built
+    u = idx.understander
+    assert u("诊所开展产前检查要办什么许可").items.get("maternal_infant_health") == 1.0
+    assert u("生产食品用塑料包装袋要办生产许可吗").items.get("industrial_product_license") == 1.0
+    assert u("印食品包装盒要办啥许可").items.get("industrial_product_license", 0) < 1.0  # printing: not this override
+    assert u("连锁药店总部要单独办药品经营许可证吗").items.get("drug_wholesale") == 1.0
 
 
 def test_traditional_characters_read_as_simplified(built):
@@ -714,6 +727,10 @@ def test_ngram_classifier_cache_returns_the_trained_model_and_refits_on_other_ex
     for e, c in ((examples, 4.0), (examples + [("执照费用", "fee")], 4.0), (examples, 1.0)):
         NgramClassifier.train(e, labels, c=c, cache_dir=tmp_path)
     assert len(fits) == 6
+    # pruning sorts by last use; a file another build removed meanwhile sorts first instead of raising
+    from knowledge_base.faq.ngram import _mtime
+
+    assert _mtime(tmp_path / "gone.npz") == 0.0 and _mtime(next(tmp_path.glob("*.npz"))) > 0.0
 
 
 def test_scope_crossfit_never_scores_a_question_it_learned():

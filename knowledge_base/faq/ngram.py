@@ -43,6 +43,14 @@ def features(masked: str) -> Counter:
     return out
 
 
+def _mtime(path: Path) -> float:
+    """When a cached model was last used; 0 for one another build removed meanwhile (pruned first, a no-op)."""
+    try:
+        return path.stat().st_mtime
+    except FileNotFoundError:
+        return 0.0
+
+
 class NgramClassifier:
     def __init__(self, labels: list[str], vocab: dict[str, int], idf: np.ndarray, coef: np.ndarray,
                  intercept: np.ndarray):
@@ -138,7 +146,7 @@ class NgramClassifier:
             os.replace(tmp, path)  # atomic: two builds at once write the same bytes
         finally:
             Path(tmp).unlink(missing_ok=True)
-        for old in sorted(path.parent.glob("*.npz"), key=lambda p: p.stat().st_mtime)[:-CACHE_KEEP]:
+        for old in sorted(path.parent.glob("*.npz"), key=_mtime)[:-CACHE_KEEP]:
             old.unlink(missing_ok=True)
         return model
 
