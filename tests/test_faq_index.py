@@ -225,6 +225,12 @@ def assert_refused(u, cases):
         assert (u(q).refusal or "").startswith(cat), (q, u(q).refusal)
 
 
+def assert_not_refused(u, questions):
+    """No question is refused (the refusal, if any, is shown)."""
+    for q in questions:
+        assert u(q).refusal is None, (q, u(q).refusal)
+
+
 def test_near_misses_refused(built):
     _, _, idx, _ = built
     u = idx.understander
@@ -259,17 +265,16 @@ def test_near_misses_refused(built):
                        ("工会经费是不是每个公司都要交", "tax"), ("老板自己的个税怎么申报", "tax"),
                        ("个体户每个月都得做账吗", "accounting"), ("专精特新去哪申报", "other_service"),
                        ("去河边钓鱼要钓鱼证不", "other_service")])
-    for q in ("个体户想开增值税专用发票，要满足啥条件", "新公司去哪个税务局报到", "新公司税务报到要去边个税务所",
-              "开代理记账公司要什么许可"):
-        assert u(q).refusal is None, (q, u(q).refusal)  # invoices, the tax office, a bookkeeping agency
+    # invoices, the tax office, a bookkeeping agency
+    assert_not_refused(u, ("个体户想开增值税专用发票，要满足啥条件", "新公司去哪个税务局报到", "新公司税务报到要去边个税务所",
+                           "开代理记账公司要什么许可"))
     # a nil tax return, a job at a kind of shop, another office's permit asked how to obtain
     assert_refused(u, [("这个月没开张，零申报在哪弄", "tax"), ("想找份超市的工作，要啥条件", "job"),
                        ("景区招导游吗", "job"), ("危险品运输许可证去哪办", "other_office")])
     assert u("拉危险品的货车能办普通货运许可吗").refusal is None  # which freight permit: the freight permit's scope
     # a subject said inside a longer word is not the subject (自建房 is premises, 低保户 an applicant,
     # cold remedies what a shop sells); said alone it still is
-    for q in ("自建房一楼开个饭馆能行不", "低保户能不能开个小卖部", "便利店能不能卖点感冒药"):
-        assert u(q).refusal is None, (q, u(q).refusal)
+    assert_not_refused(u, ("自建房一楼开个饭馆能行不", "低保户能不能开个小卖部", "便利店能不能卖点感冒药"))
     assert_refused(u, [("农村建房要审批吗", "other_service"), ("低保去哪申请", "other_service"),
                        ("药店卖的感冒药怎么那么贵，正常吗", "other_service")])
 
@@ -1181,8 +1186,7 @@ def test_a_businesss_own_invoices_deposit_and_certificate_are_not_refused(built)
     back, a person's certificate stay refused."""
     _, _, idx, _ = built
     u = idx.understander
-    for q in ("个体户不开发票，也要做税务登记吗", "旅行社注销了质保金能退吗", "互联网药品信息服务资格证书到期咋换"):
-        assert u(q).refusal is None, (q, u(q).refusal)
+    assert_not_refused(u, ("个体户不开发票，也要做税务登记吗", "旅行社注销了质保金能退吗", "互联网药品信息服务资格证书到期咋换"))
     assert_refused(u, [("商家不开发票怎么办，我是消费者", "complaint"), ("网上买的衣服不合身能退吗", "compensation"),
                        ("导游证到期咋换", "personal_cert")])
 
