@@ -277,6 +277,12 @@ def test_near_misses_refused(built):
     assert_not_refused(u, ("自建房一楼开个饭馆能行不", "低保户能不能开个小卖部", "便利店能不能卖点感冒药"))
     assert_refused(u, [("农村建房要审批吗", "other_service"), ("低保去哪申请", "other_service"),
                        ("药店卖的感冒药怎么那么贵，正常吗", "other_service")])
+    # a court's fees, a product certification, a wild animal's breeding: other offices'; the industrial
+    # licence's own question that names 3C stays answered
+    assert_refused(u, [("立案要交诉讼费吗", "other_service"), ("进口的电器要做3C认证吗", "other_service"),
+                       ("出口产品要做CE认证，去哪办", "other_service"), ("养鹦鹉要办驯养繁殖许可证吗", "other_service")])
+    assert_not_refused(u, ("工业产品生产许可证和3C认证有啥区别", "生产压力锅要办XK证还是CCC认证",
+                           "小厂做电热水壶，想出自己的牌子，要办生产许可证还是3C认证"))
 
 
 def test_general_questions_get_general_alternatives(built):
@@ -434,6 +440,14 @@ def test_corrections_do_not_cut_words(built):
     assert u("农要许可交了材料要等多久").question.startswith("农药许可")  # 要 after 农 stays a typo of 药
     assert not u("执业药师考试什么时候报名").corrections  # no topic cue (是什么) read into 考试
     assert u("消访检查咋申请").question.startswith("消防检查")
+    # callers' everyday words (aliases.yaml: plain_words) and the dictionary's less common words are
+    # words, not typos: 泡面 is not 炮 (fireworks), 灯饰店 not 食店, 分装卖 not tobacco's 专卖, 士多 not 小食
+    for q in ("网吧里卖泡面饮料要不要办食品证", "中山古镇开灯饰店，执照咋办", "蔬菜种子分装卖，要不要许可",
+              "小士多卖汽水要唔要备案", "屋企整咸鱼卖要唔要登记"):
+        assert not u(q).corrections, (q, u(q).corrections)
+    assert "fireworks_retail" not in u("网吧里卖泡面饮料要不要办食品证").items
+    # nor is a question word part of a typo (登记怎么 is not 登记证么)
+    assert not u("电梯使用登记怎么变更").corrections and not u("许可怎么延续").corrections
 
 
 def test_personal_numbers_do_not_change_the_answer(built):

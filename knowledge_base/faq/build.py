@@ -44,7 +44,7 @@ DEDUPE_COS = 0.97
 # here, single-threaded, so two builds of the same vectors give the same graph
 HNSW_M = 16
 HNSW_EF_CONSTRUCTION = 200
-PINYIN_TABLES = "3"  # bump when pinyin.build_tables changes (stored tables are reused by their words; 3: ü read as v)
+PINYIN_TABLES = "4"  # bump when pinyin.build_tables changes (stored tables are reused by their words; 3: ü read as v; 4: pairs from frequency 20)
 FAQ_DATA = "faq"  # data_dir / "faq": curated.yaml, aliases.yaml, out_of_scope.yaml
 
 
@@ -401,6 +401,7 @@ def lexicon(catalog, data_dir: Path, entries: list[FaqEntry] = ()) -> dict:
         "abbreviations": abbreviations, "initials": initials, "spelled": spelled,
         "condition_terms": sorted({str(t).lower() for t in extra.get("condition_terms") or []}),
         "background": sorted(str(c) for c in extra.get("background") or []),
+        "plain_words": sorted({str(w).lower() for w in extra.get("plain_words") or []}),
         "permits_in_general": str(extra.get("permits_in_general") or ""),
         "place_words": place_words, "province_words": province_words, "region_province": region_province,
         "item_provinces": item_provinces, "counterparts": counterparts,

@@ -222,6 +222,7 @@ class Understander:
         # activity, not 刻章 + 店); places are matched first and are never names
         self._words = WordIndex({*self.item_words, *self.not_items, *self.hint_words, *self.general_terms})
         self._places = WordIndex({*self.place_words, *self.province_words})
+        self._plain = WordIndex(set(lexicon.get("plain_words", [])))  # callers' words, never corrected
         self.trade_words: dict[str, str] = lexicon.get("trade_words") or {}
         self._trades = WordIndex(set(self.trade_words))  # read after names and hints: never shadows one
         self.corrector = corrector
@@ -325,9 +326,10 @@ class Understander:
         fixes: list[Correction] = []
         text = cleaned
         if self.corrector is not None:
-            protected = [False] * len(cleaned)  # places and names said right are never "corrected"
+            protected = [False] * len(cleaned)  # places, names and plain words said right are never "corrected"
             _matches(cleaned, self._places, protected)
             _matches(cleaned, self._words, protected)
+            _matches(cleaned, self._plain, protected)
             for m in _NEEDS.finditer(cleaned):
                 protected[m.start()] = True
             text, fixes = self.corrector.correct(cleaned, protected)
