@@ -646,13 +646,17 @@ def test_the_repository_pins_grid_weights_for_both_e5_runtimes():
         assert w["gamma"] in GRID["gamma"] and any(abs(r * w["mu"] - w["eta"]) < 1e-9 for r in GRID["eta"])
 
 
-def test_region_only_entries_filtered(tmp_path, catalog):
+def test_region_only_entries_filtered(tmp_path, catalog, fake_faq_index):
     entries = [
         FaqEntry(id="general.a", topic="general", question="宁夏小餐馆要办什么证", answer="登记证。", region="tongxin",
                  origin="curated"),
         FaqEntry(id="general.b", topic="general", question="小餐馆要办什么证", answer="食品经营许可。", origin="curated"),
     ]
-    idx, _ = build_index(entries, FakeEmbedder(), tmp_path, catalog=catalog, data_dir=DATA, calibrate=False)
+    # built over a copy of the session's build: the classifiers start from its weights (most of their
+    # examples are the callers' questions, the same here): 39 s instead of 54 from zero on 2 cores
+    seed_faq_index(fake_faq_index, tmp_path)
+    idx, _ = build_index(entries, FakeEmbedder(), tmp_path / "faq_index", catalog=catalog, data_dir=DATA,
+                         calibrate=False, warm_start=True)
     assert idx.search("宁夏小餐馆要办什么证", k=2).hits[0].id == "general.a"
     assert idx.search("宁夏小餐馆要办什么证", k=2, region="zhongshan").hits[0].id == "general.b"
 
