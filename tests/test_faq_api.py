@@ -241,7 +241,7 @@ def test_service_picks_up_an_index_built_elsewhere(client, svc, faq_settings):
     entries = svc.entries()
     entries[0].paraphrases.append("一条只在新索引里的问法")
     build_index(entries, FakeEmbedder(), faq_settings.index_dir, catalog=svc.catalog, data_dir=faq_settings.data_dir,
-                calibrate=False, warm_start=True)  # (the classifiers from the live weights: a few s, not 50)
+                calibrate=False, warm_start=True)  # (the classifiers from the live weights: about 12 s, not 50)
     new = current_build(faq_settings.index_dir)
     svc._last_check = 0  # skip the 5 s throttle
     assert client.get("/api/v1/faq/search", params={"q": "烟草证"}).status_code == 200

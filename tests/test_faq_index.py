@@ -795,6 +795,7 @@ def test_ngram_classifier_warm_start_reaches_the_fit_from_zero_and_is_never_cach
     more = scope + [("推荐个好吃的饭店", "out")]
     b_cold = NgramClassifier.train(more, ["out", "in"], tol=1e-8)
     b_warm = NgramClassifier.train(more, ["out", "in"], tol=1e-8, warm=b0)
+    assert starts[-1] is not None and starts[-1].shape[0] == 1  # started from b0's one row
     assert abs(b_cold.proba("推荐饭店")["in"] - b_warm.proba("推荐饭店")["in"]) < 1e-3
 
 
