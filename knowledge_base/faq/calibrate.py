@@ -75,8 +75,8 @@ FRESH37_SET = blind_set("fresh37")
 # 276), fresh54 (1,675 + 273), fresh55 (1,625 + 269) and fresh56 (1,853 + 293), each run once blind 2026-12-05 or
 # 2026-12-06, joined nothing either (no join tried) until, with fresh38, they joined the topic classifier
 # (TOPIC_ONLY_SETS, below); fresh57 (1,957 + 268), fresh58 (1,726 + 275), fresh59 (1,729 + 280), fresh60
-# (2,099 + 268), fresh61 (1,826 + 264), fresh62 (1,674 + 298) and fresh63 (1,618 + 283), each run once blind
-# 2026-12-06 or 2026-12-07, join nothing (no join tried); not fresh52 (1,634 + 279),
+# (2,099 + 268), fresh61 (1,826 + 264), fresh62 (1,674 + 298), fresh63 (1,618 + 283) and fresh64 (1,958 + 267),
+# each run once blind 2026-12-06 or 2026-12-07, join nothing (no join tried); not fresh52 (1,634 + 279),
 # written as a final set, seven of its questions printed by mistake before its run: like fresh31, nothing
 # learns from it
 GATE_ONLY_SETS = (FRESH37_SET,)
