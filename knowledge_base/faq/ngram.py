@@ -130,19 +130,25 @@ class NgramClassifier:
         ends at the same optimum, within the tolerance, in a fraction of the time.  Such a fit is not
         stored in the cache: a model read from there is always one fitted from zero, so a build's
         classifiers never depend on the builds before it."""
-        if warm is not None and not (cache_dir and cls._cache_path(cache_dir, examples, labels, c, min_df, tol).exists()):
-            return cls._fit(examples, labels, c=c, min_df=min_df, tol=tol, warm=warm)
-        if cache_dir is None:
-            return cls._fit(examples, labels, c=c, min_df=min_df, tol=tol)
-        path = cls._cache_path(cache_dir, examples, labels, c, min_df, tol)
-        if path.exists():
+        path = None
+        if cache_dir is not None:
+            import sklearn
+
+            key = hashlib.sha256(json.dumps(["ngram-v1", sklearn.__version__, list(labels), c, min_df, tol, NGRAMS, examples],
+                                            ensure_ascii=False).encode("utf-8")).hexdigest()[:24]
+            path = Path(cache_dir) / f"{key}.npz"
+        if path is not None and path.exists():
             try:
                 model = cls.load(path)
                 os.utime(path)
                 return model
             except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # a damaged file: fit again and replace it
-                pass
+                warm = None  # (from zero, as every fit the cache keeps)
+        if warm is not None:  # never stored
+            return cls._fit(examples, labels, c=c, min_df=min_df, tol=tol, warm=warm)
         model = cls._fit(examples, labels, c=c, min_df=min_df, tol=tol)
+        if path is None:
+            return model
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(prefix=".tmp-", suffix=".npz", dir=path.parent)
         os.close(fd)
@@ -154,14 +160,6 @@ class NgramClassifier:
         for old in sorted(path.parent.glob("*.npz"), key=_mtime)[:-CACHE_KEEP]:
             old.unlink(missing_ok=True)
         return model
-
-    @staticmethod
-    def _cache_path(cache_dir: Path, examples, labels, c: float, min_df: int, tol: float) -> Path:
-        import sklearn
-
-        key = hashlib.sha256(json.dumps(["ngram-v1", sklearn.__version__, list(labels), c, min_df, tol, NGRAMS, examples],
-                                        ensure_ascii=False).encode("utf-8")).hexdigest()[:24]
-        return Path(cache_dir) / f"{key}.npz"
 
     @classmethod
     def _fit(cls, examples: list[tuple[str, str]], labels: list[str], *, c: float, min_df: int,
@@ -199,7 +197,7 @@ class NgramClassifier:
             # the warm model's weights, column by n-gram (an n-gram new here starts at 0), row by label
             # (binary: sklearn's one row is the second class's, as _fit stores it below)
             label_rows = present if len(present) > 2 else present[1:]
-            old = dict(zip(warm.grams.tolist(), warm.columns.tolist()))
+            old = warm.vocab
             shared = [(j, old[g]) for j, g in enumerate(grams) if g in old]
             init = np.zeros((len(label_rows), len(grams)), dtype=np.float64)
             if shared:
